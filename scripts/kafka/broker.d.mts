@@ -1,0 +1,25 @@
+export interface BrokerHandle {
+  brokers: string[];
+  port: number;
+  controllerPort: number;
+  dataDir: string;
+  pid: number;
+  logFile: string;
+  stop(): Promise<void>;
+  kill9(): Promise<void>;
+  restart(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export interface StartBrokerOptions {
+  port?: number;
+  controllerPort?: number;
+  dataDir?: string;
+  heapMb?: number;
+  readyTimeoutMs?: number;
+  extraProps?: Record<string, string | number | boolean>;
+}
+
+export function startBroker(opts?: StartBrokerOptions): Promise<BrokerHandle>;
+export function waitForBroker(brokers: string[], timeoutMs: number, pid?: number): Promise<void>;
+export function stopPid(pid: number, timeoutMs?: number, signal?: NodeJS.Signals): Promise<void>;
