@@ -1,0 +1,63 @@
+/**
+ * Architecture rules (the original's "audit" test, done with dependency-cruiser):
+ * node code does no I/O of its own, and only the Kafka bus adapter talks to kafkajs.
+ * Run by test/unit/architecture.spec.ts and `npm run lint:arch`.
+ * Environment access (`process`, `fetch`) in node code is caught by ESLint (eslint.config.js).
+ */
+const IO_MODULES = [
+  'fs',
+  'fs/promises',
+  'net',
+  'tls',
+  'dgram',
+  'dns',
+  'dns/promises',
+  'http',
+  'https',
+  'http2',
+  'child_process',
+  'cluster',
+  'worker_threads',
+  'os',
+  'process',
+  'readline',
+  'repl',
+  'inspector',
+  'v8',
+  'vm',
+  'module',
+];
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'nodes-no-io',
+      comment:
+        'Intelligence nodes are pure compute plus thin handlers: no network, file or environment access.',
+      severity: 'error',
+      from: { path: '(^|/)src/nodes/' },
+      to: { dependencyTypes: ['core'], path: `^(node:)?(${IO_MODULES.join('|')})$` },
+    },
+    {
+      name: 'nodes-no-io-libraries',
+      comment: 'Node code publishes through the DispatchContext, never through a client library.',
+      severity: 'error',
+      from: { path: '(^|/)src/nodes/' },
+      to: {
+        path: 'node_modules/(kafkajs|axios|undici|node-fetch|pg|mysql2|ioredis|redis|mongodb)/',
+      },
+    },
+    {
+      name: 'only-kafka-bus-imports-kafkajs',
+      comment: 'kafkajs is an implementation detail of src/intelligence/bus/kafka*.ts.',
+      severity: 'error',
+      from: { path: '(^|/)src/', pathNot: '(^|/)src/intelligence/bus/kafka[^/]*\\.ts$' },
+      to: { path: 'node_modules/kafkajs/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};

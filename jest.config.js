@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+
+const swcConfig = JSON.parse(readFileSync(new URL('./.swcrc', import.meta.url), 'utf8'));
+
+/** Shared by every project: native ESM, @swc/jest, `.js` suffixes stripped from relative imports. */
+const base = {
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': ['@swc/jest', { ...swcConfig, swcrc: false }] },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testEnvironment: 'node',
+  setupFiles: ['<rootDir>/test/support/quiet-logs.ts'],
+};
+
+const brokerSetup = {
+  setupFilesAfterEnv: ['<rootDir>/test/support/broker-suite.setup.ts'],
+  globalSetup: '<rootDir>/test/support/kafka.global-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/kafka.global-teardown.mjs',
+};
+
+/** @type {import('jest').Config} */
+export default {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.spec.ts'] },
+    {
+      ...base,
+      ...brokerSetup,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.spec.ts'],
+    },
+    {
+      ...base,
+      ...brokerSetup,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'],
+    },
+  ],
+};

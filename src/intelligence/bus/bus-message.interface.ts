@@ -1,0 +1,61 @@
+/** A message as it arrives from the bus: raw bytes, decoding is the dispatcher's job. */
+export interface BusMessage {
+  readonly topic: string;
+  readonly partition: number;
+  /** Offset within the partition, as a decimal string (Kafka offsets exceed 2^53). */
+  readonly offset: string;
+  /** Milliseconds since the epoch, as a decimal string. */
+  readonly timestamp: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** A message to publish. */
+export interface OutgoingMessage {
+  /** Partitioning key: messages with the same key keep their order. */
+  key?: string | Buffer | null;
+  value: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+/** Handles one delivered message. Resolving acknowledges it; throwing leaves it unacknowledged,
+ * so the bus delivers it again (after a backoff, or after `RetryLaterError.delayMs`). */
+export type MessageHandler = (message: BusMessage) => Promise<void>;
+
+export interface SubscribeOptions {
+  /** Where a group with no committed offset starts. @default false (only new messages) */
+  fromBeginning?: boolean;
+  /** Backoff before an unacknowledged message is delivered again. @default { initialMs: 100, maxMs: 10000 } */
+  redelivery?: { initialMs: number; maxMs: number };
+}
+
+/** An open subscription: one member of a consumer group. */
+export interface Subscription {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  /** Stops delivery and commits what was handled. Idempotent. */
+  close(): Promise<void>;
+}
+
+export type SubscriptionState = 'starting' | 'running' | 'crashed' | 'stopped';
+
+export interface SubscriptionHealth {
+  groupId: string;
+  topics: string[];
+  state: SubscriptionState;
+  /** Partitions currently assigned to this member, by topic. */
+  assigned: Record<string, number[]>;
+  /** Sanitized message of the last consumer error, if any. */
+  lastError?: string;
+}
+
+export interface BusHealth {
+  kind: string;
+  connected: boolean;
+  /** Broker addresses with any credentials removed. */
+  brokers: string[];
+  subscriptions: SubscriptionHealth[];
+  /** Sanitized message of the last bus error, if any. */
+  lastError?: string;
+}

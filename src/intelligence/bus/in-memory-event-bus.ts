@@ -1,0 +1,317 @@
+import type {
+  BusHealth,
+  BusMessage,
+  MessageHandler,
+  OutgoingMessage,
+  SubscribeOptions,
+  Subscription,
+} from './bus-message.interface.js';
+import { BusBufferFullError, BusMessageTooLargeError, BusNotConnectedError } from './bus.errors.js';
+import { EventBus } from './event-bus.js';
+import { InMemoryTopic } from './in-memory-topic.js';
+import { keyBuffer, partitionForKey, toBuffer } from './message-codec.js';
+import { DEFAULT_REDELIVERY, redeliveryDelay, type BackoffRange } from './redelivery-backoff.js';
+
+export interface InMemoryEventBusOptions {
+  /** Partitions per topic; messages with the same key share one. @default 4 */
+  partitions?: number;
+  /** Unconsumed messages a topic holds before `publish` throws `BusBufferFullError`. @default 10000 */
+  maxBufferedPerTopic?: number;
+  /** Largest accepted message value, in bytes. @default 1048576 */
+  maxMessageBytes?: number;
+}
+
+interface Member {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  readonly handler: MessageHandler;
+  readonly redelivery: BackoffRange;
+  closed: boolean;
+  readonly inFlight: Set<Promise<void>>;
+  lastError?: string;
+}
+
+interface Pump {
+  running: boolean;
+  timer?: NodeJS.Timeout;
+  wake?: () => void;
+}
+
+/** Messages handled before a pump yields to the event loop. */
+const YIELD_EVERY = 1_000;
+
+/**
+ * The embedded event bus: Kafka's delivery semantics inside one process. Consumer groups
+ * (one delivery per group, every group gets every message), per-key order through keyed
+ * partitions, redelivery of unacknowledged messages with backoff, bounded buffers.
+ */
+export class InMemoryEventBus extends EventBus {
+  private readonly partitionCount: number;
+  private readonly maxBuffered: number;
+  private readonly maxMessageBytes: number;
+  private readonly topics = new Map<string, InMemoryTopic>();
+  private readonly members: Member[] = [];
+  private readonly pumps = new Map<string, Pump>();
+  private connected = false;
+
+  constructor(options: InMemoryEventBusOptions = {}) {
+    super();
+    this.partitionCount = options.partitions ?? 4;
+    this.maxBuffered = options.maxBufferedPerTopic ?? 10_000;
+    this.maxMessageBytes = options.maxMessageBytes ?? 1_048_576;
+  }
+
+  connect(): Promise<void> {
+    this.connected = true;
+    return Promise.resolve();
+  }
+
+  publish(topic: string, message: OutgoingMessage): Promise<void> {
+    return this.publishBatch(topic, [message]);
+  }
+
+  // eslint-disable-next-line @typescript-eslint/require-await -- async: every failure is a rejection
+  async publishBatch(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    if (!this.connected) throw new BusNotConnectedError('publish');
+    const log = this.topic(topic);
+    this.checkCapacity(log, messages);
+    const touched = new Set<number>();
+    for (const message of messages) {
+      const key = keyBuffer(message.key);
+      const index = key ? partitionForKey(key, this.partitionCount) : log.nextPartition();
+      const partition = log.partitions[index];
+      if (!partition) continue;
+      partition.entries.push({
+        topic,
+        partition: index,
+        offset: String(partition.end),
+        timestamp: String(Date.now()),
+        key,
+        value: toBuffer(message.value),
+        headers: { ...message.headers },
+      });
+      log.trim(index, this.maxBuffered);
+      touched.add(index);
+    }
+    for (const index of touched) this.wakeTopic(log, index);
+  }
+
+  subscribe(
+    topics: readonly string[],
+    groupId: string,
+    handler: MessageHandler,
+    options: SubscribeOptions = {},
+  ): Promise<Subscription> {
+    if (!this.connected) return Promise.reject(new BusNotConnectedError('subscribe'));
+    const member: Member = {
+      groupId,
+      topics: [...topics],
+      handler,
+      redelivery: options.redelivery ?? DEFAULT_REDELIVERY,
+      closed: false,
+      inFlight: new Set(),
+    };
+    this.members.push(member);
+    for (const name of member.topics) {
+      const log = this.topic(name);
+      log.join(groupId, options.fromBeginning ?? false);
+      log.partitions.forEach((_, index) => {
+        this.wake(groupId, log, index);
+      });
+    }
+    return Promise.resolve({
+      groupId,
+      topics: member.topics,
+      close: () => this.closeMember(member),
+    });
+  }
+
+  async disconnect(): Promise<void> {
+    this.connected = false;
+    await Promise.all(this.members.map((member) => this.closeMember(member)));
+  }
+
+  health(): BusHealth {
+    return {
+      kind: 'memory',
+      connected: this.connected,
+      brokers: [],
+      subscriptions: this.members.map((member) => ({
+        groupId: member.groupId,
+        topics: [...member.topics],
+        state: member.closed ? 'stopped' : 'running',
+        assigned: Object.fromEntries(
+          member.topics.map((name) => [name, this.assignedPartitions(member, name)]),
+        ),
+        ...(member.lastError === undefined ? {} : { lastError: member.lastError }),
+      })),
+    };
+  }
+
+  private topic(name: string): InMemoryTopic {
+    let log = this.topics.get(name);
+    if (!log) {
+      log = new InMemoryTopic(name, this.partitionCount);
+      this.topics.set(name, log);
+    }
+    return log;
+  }
+
+  private checkCapacity(log: InMemoryTopic, messages: readonly OutgoingMessage[]): void {
+    for (const message of messages) {
+      const size = Buffer.byteLength(message.value);
+      if (size > this.maxMessageBytes) {
+        throw new BusMessageTooLargeError(
+          `Message of ${size} bytes exceeds the limit of ${this.maxMessageBytes} bytes on ${log.name}`,
+        );
+      }
+    }
+    if (log.cursors.size > 0 && log.retained() + messages.length > this.maxBuffered) {
+      throw new BusBufferFullError(
+        `Topic ${log.name} holds ${log.retained()} unconsumed messages (limit ${this.maxBuffered}); ` +
+          'a consumer group is not keeping up',
+      );
+    }
+  }
+
+  private async closeMember(member: Member): Promise<void> {
+    if (!member.closed) {
+      member.closed = true;
+      for (const name of member.topics) {
+        const log = this.topics.get(name);
+        log?.partitions.forEach((_, index) => {
+          this.cancelPump(member.groupId, name, index);
+        });
+      }
+    }
+    await Promise.allSettled([...member.inFlight]);
+    const index = this.members.indexOf(member);
+    if (index >= 0) this.members.splice(index, 1);
+    for (const name of member.topics) {
+      const log = this.topics.get(name);
+      if (log) this.wakeTopic(log);
+    }
+  }
+
+  private groupMembers(groupId: string, topic: string): Member[] {
+    return this.members.filter(
+      (member) => !member.closed && member.groupId === groupId && member.topics.includes(topic),
+    );
+  }
+
+  private assignee(groupId: string, topic: string, partition: number): Member | undefined {
+    const members = this.groupMembers(groupId, topic);
+    return members[partition % Math.max(1, members.length)];
+  }
+
+  private assignedPartitions(member: Member, topic: string): number[] {
+    if (member.closed) return [];
+    const log = this.topics.get(topic);
+    if (!log) return [];
+    return log.partitions
+      .map((_, index) => index)
+      .filter((index) => this.assignee(member.groupId, topic, index) === member);
+  }
+
+  private wakeTopic(log: InMemoryTopic, only?: number): void {
+    for (const groupId of log.cursors.keys()) {
+      log.partitions.forEach((_, index) => {
+        if (only === undefined || only === index) this.wake(groupId, log, index);
+      });
+    }
+  }
+
+  private wake(groupId: string, log: InMemoryTopic, index: number): void {
+    const key = pumpKey(groupId, log.name, index);
+    let pump = this.pumps.get(key);
+    if (!pump) {
+      pump = { running: false };
+      this.pumps.set(key, pump);
+    }
+    if (pump.running) return;
+    pump.running = true;
+    void this.runPump(pump, groupId, log, index);
+  }
+
+  private cancelPump(groupId: string, topic: string, index: number): void {
+    const pump = this.pumps.get(pumpKey(groupId, topic, index));
+    if (pump?.timer) {
+      clearTimeout(pump.timer);
+      pump.timer = undefined;
+      pump.wake?.();
+    }
+  }
+
+  /** Delivers one group's partition in order, one message at a time, until caught up. */
+  private async runPump(pump: Pump, groupId: string, log: InMemoryTopic, index: number) {
+    try {
+      await this.drainPartition(pump, groupId, log, index);
+    } finally {
+      pump.running = false;
+    }
+  }
+
+  private async drainPartition(pump: Pump, groupId: string, log: InMemoryTopic, index: number) {
+    const partition = log.partitions[index];
+    const cursor = log.cursors.get(groupId);
+    if (!partition || !cursor) return;
+    let failures = 0;
+    let handled = 0;
+    for (;;) {
+      const member = this.assignee(groupId, log.name, index);
+      const offset = cursor[index] ?? partition.end;
+      const message = partition.at(offset);
+      if (!member || !message) return;
+      const error = await this.deliver(member, message);
+      if (error === undefined) {
+        failures = 0;
+        cursor[index] = offset + 1;
+        log.trim(index, this.maxBuffered);
+        if (++handled % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
+      failures += 1;
+      await this.sleep(pump, redeliveryDelay(error, failures, member.redelivery));
+    }
+  }
+
+  /** Runs the handler; resolves to the error it threw, or undefined when it acknowledged. */
+  private async deliver(member: Member, message: BusMessage): Promise<unknown> {
+    let outcome: unknown;
+    const run = invoke(member.handler, message).then(
+      () => {
+        outcome = undefined;
+      },
+      (error: unknown) => {
+        outcome = error ?? new Error('handler rejected');
+        member.lastError = error instanceof Error ? error.name : 'Error';
+      },
+    );
+    member.inFlight.add(run);
+    await run;
+    member.inFlight.delete(run);
+    return outcome;
+  }
+
+  private sleep(pump: Pump, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      pump.wake = () => {
+        pump.wake = undefined;
+        resolve();
+      };
+      pump.timer = setTimeout(() => {
+        pump.timer = undefined;
+        pump.wake?.();
+      }, ms);
+    });
+  }
+}
+
+/** Calls a handler so that a synchronous throw becomes a rejection too. */
+async function invoke(handler: MessageHandler, message: BusMessage): Promise<void> {
+  return handler(message);
+}
+
+function pumpKey(groupId: string, topic: string, index: number): string {
+  return `${groupId}\u0000${topic}\u0000${String(index)}`;
+}

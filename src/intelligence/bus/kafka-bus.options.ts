@@ -1,0 +1,41 @@
+import type { SASLOptions } from 'kafkajs';
+import type { ConnectionOptions } from 'node:tls';
+
+/** Options of the Kafka event bus (kafkajs). */
+export interface KafkaBusOptions {
+  kind: 'kafka';
+  /** Bootstrap brokers, `host:port`. */
+  brokers: string[];
+  /** @default the module's `serviceName` */
+  clientId?: string;
+  /** Consumer group of the module's dispatchers. @default 'omniintelligence-hooks' */
+  groupId?: string;
+  /** TLS: `true` for the system CAs, or node `tls.connect` options. Passed to kafkajs as is. */
+  ssl?: boolean | ConnectionOptions;
+  /** SASL (plain, scram-sha-256, scram-sha-512, ...). Passed to kafkajs as is; never logged. */
+  sasl?: SASLOptions;
+  /** Time to establish a TCP connection to a broker. @default 3000 */
+  connectionTimeoutMs?: number;
+  /** Retries when connecting before `connect()` fails with `BusConnectionError`. @default 3 */
+  connectRetries?: number;
+  /** Retries of a failed produce request before `publish` fails. @default 5 */
+  publishRetries?: number;
+  /** Idempotent producer (no duplicates from producer retries). @default true */
+  idempotent?: boolean;
+  /** Compression of produced batches. @default 'none' */
+  compression?: 'none' | 'gzip';
+  /** Consumer session timeout. @default 30000 */
+  sessionTimeoutMs?: number;
+  /** Consumer heartbeat interval. @default 3000 */
+  heartbeatIntervalMs?: number;
+  /** How often handled offsets are committed (also on stop and rebalance). @default 1000 */
+  commitIntervalMs?: number;
+  /** Longest a fetch waits on the broker for data; also bounds how long a stop waits. @default 1000 */
+  fetchMaxWaitMs?: number;
+  /** Partitions of one member processed concurrently. @default 4 */
+  partitionsConsumedConcurrently?: number;
+  /** Allow the bus to create missing topics it subscribes to. @default true */
+  createTopics?: boolean;
+  /** Partitions of topics the bus creates. @default 3 */
+  defaultPartitions?: number;
+}
