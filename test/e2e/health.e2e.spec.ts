@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import request from 'supertest';
 import { IntelligenceModule, type BusOption } from '../../src/intelligence/index.js';
+import { http } from '../support/http.js';
 import { kafkaBrokers } from '../support/kafka-env.js';
 
 async function bootApp(bus: BusOption): Promise<INestApplication> {
@@ -24,7 +24,7 @@ describe('GET /health on the whole app', () => {
 
   it('is up on the embedded bus', async () => {
     app = await bootApp({ kind: 'memory' });
-    const response = await request(app.getHttpServer()).get('/health').expect(200);
+    const response = await http(app).get('/health').expect(200);
     expect(response.body).toMatchObject({
       status: 'ok',
       info: {
@@ -35,7 +35,7 @@ describe('GET /health on the whole app', () => {
 
   it('is up on the real Kafka broker', async () => {
     app = await bootApp({ kind: 'kafka', brokers: kafkaBrokers() });
-    const response = await request(app.getHttpServer()).get('/health').expect(200);
+    const response = await http(app).get('/health').expect(200);
     expect(response.body).toMatchObject({
       status: 'ok',
       info: {
@@ -55,7 +55,7 @@ describe('GET /health on the whole app', () => {
       connectRetries: 0,
       connectionTimeoutMs: 200,
     });
-    const response = await request(app.getHttpServer()).get('/health').expect(503);
+    const response = await http(app).get('/health').expect(503);
     expect(response.body).toMatchObject({
       status: 'error',
       error: { intelligence: { status: 'down', state: 'failed', bus: { connected: false } } },
