@@ -18,6 +18,8 @@ export interface KafkaBusOptions {
   connectionTimeoutMs?: number;
   /** Retries when connecting before `connect()` fails with `BusConnectionError`. @default 3 */
   connectRetries?: number;
+  /** Retries of a failing fetch/commit before the consumer counts as crashed and restarts. @default 5 */
+  consumerRetries?: number;
   /** Retries of a failed produce request before `publish` fails. @default 5 */
   publishRetries?: number;
   /** Idempotent producer (no duplicates from producer retries). @default true */

@@ -126,6 +126,7 @@ export class KafkaEventBus extends EventBus {
         heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 3_000,
         commitIntervalMs: this.options.commitIntervalMs ?? 1_000,
         fetchMaxWaitMs: this.options.fetchMaxWaitMs ?? 1_000,
+        retries: this.options.consumerRetries ?? 5,
         partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
       },
       this.sanitizer,

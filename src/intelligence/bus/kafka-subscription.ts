@@ -15,6 +15,7 @@ export interface KafkaSubscriptionSettings {
   heartbeatIntervalMs: number;
   commitIntervalMs: number;
   fetchMaxWaitMs: number;
+  retries: number;
   partitionsConsumedConcurrently: number;
 }
 
@@ -63,7 +64,7 @@ export class KafkaSubscription implements Subscription {
       sessionTimeout: this.settings.sessionTimeoutMs,
       heartbeatInterval: this.settings.heartbeatIntervalMs,
       maxWaitTimeInMs: this.settings.fetchMaxWaitMs,
-      retry: { retries: 5, restartOnFailure: () => Promise.resolve(true) },
+      retry: { retries: this.settings.retries },
     });
     this.consumer = consumer;
     this.watch(consumer);
