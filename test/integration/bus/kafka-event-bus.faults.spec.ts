@@ -182,6 +182,32 @@ describe('KafkaEventBus under faults (dedicated broker)', () => {
     await bus.disconnect();
   });
 
+  it('has committed every handled message once a subscription is closed', async () => {
+    const bus = busOn({ commitIntervalMs: 60_000 });
+    await bus.connect();
+    const topic = uniqueTopic('close-commit');
+    const groupId = uniqueGroup('close-commit');
+    await bus.ensureTopics([{ topic, numPartitions: 1 }]);
+    let handled = 0;
+    const subscription = await bus.subscribe(
+      [topic],
+      groupId,
+      () => {
+        handled += 1;
+        return Promise.resolve();
+      },
+      { fromBeginning: true },
+    );
+    await bus.publishBatch(
+      topic,
+      Array.from({ length: 25 }, (_, i) => ({ value: String(i) })),
+    );
+    await waitFor(() => handled === 25, 'all handled');
+    await subscription.close();
+    expect((await committed(groupId, topic)).get(0)).toBe('25');
+    await bus.disconnect();
+  });
+
   it('sends kafkajs logs through the sanitizer: SASL credentials never reach a log', async () => {
     const canary = 'canary-SASL-pa55word-7Qx';
     const logs = captureLogs();
