@@ -152,16 +152,19 @@ export class KafkaSubscription implements Subscription {
     const key = `${batch.topic}:${String(batch.partition)}`;
     let handled = 0;
     for (const message of batch.messages) {
-      if (!payload.isRunning() || payload.isStale()) break;
+      if (!payload.isRunning()) break;
       try {
         await this.handler(toBusMessage(batch.topic, batch.partition, message));
       } catch (error) {
         this.redeliverLater(key, error, () => payload.pause());
         break;
       }
-      this.failures.delete(key);
+      if (this.failures.size > 0) this.failures.delete(key);
       payload.resolveOffset(message.offset);
-      if (++handled % HEARTBEAT_EVERY === 0) await payload.heartbeat();
+      if (++handled % HEARTBEAT_EVERY === 0) {
+        await payload.heartbeat();
+        if (payload.isStale()) break;
+      }
     }
     await payload.commitOffsetsIfNecessary();
   }
@@ -183,11 +186,16 @@ export class KafkaSubscription implements Subscription {
   }
 }
 
+/** A kafkajs message as a plain `BusMessage` (header values decoded as UTF-8). */
 function toBusMessage(topic: string, partition: number, message: KafkaMessage): BusMessage {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    if (value !== undefined)
-      headers[name] = Array.isArray(value) ? String(value[0]) : String(value);
+  const raw = message.headers;
+  if (raw) {
+    for (const name in raw) {
+      const value = raw[name];
+      const first = Array.isArray(value) ? value[0] : value;
+      if (first !== undefined) headers[name] = first.toString();
+    }
   }
   return {
     topic,
