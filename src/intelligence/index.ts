@@ -5,14 +5,59 @@ export { InMemoryEventBus, type InMemoryEventBusOptions } from './bus/in-memory-
 export { KafkaEventBus } from './bus/kafka-event-bus.js';
 export type { KafkaBusOptions } from './bus/kafka-bus.options.js';
 export type { TopicSpec } from './bus/kafka-topic-admin.js';
+export { DispatchEngine, DispatchEngineStateError } from './dispatch/dispatch.engine.js';
+export type { DispatchMetricsSnapshot, HandlerStats } from './dispatch/dispatch.metrics.js';
+export {
+  PermanentHandlerError,
+  type DispatchOutcome,
+  type HandlerFailure,
+} from './dispatch/dispatch-outcome.interface.js';
+export { createEnvelope, HEADERS, toOutgoing, type Envelope } from './dispatch/envelope.js';
+export type { InvalidReason } from './dispatch/envelope.codec.js';
+export {
+  IntelligenceHandler,
+  type IntelligenceHandlerOptions,
+} from './dispatch/intelligence-handler.decorator.js';
+export type {
+  DispatchContext,
+  IntelligenceEvent,
+  PublishOptions,
+} from './dispatch/intelligence-event.interface.js';
+export { IntelligenceNode } from './dispatch/intelligence-node.decorator.js';
+export { HandlerDiscoveryError } from './dispatch/intelligence.explorer.js';
+export { parseTopic, topicCategory, type MessageCategory } from './dispatch/topic-name.js';
+export type { IntelligenceConfig } from './intelligence.config.js';
 export * from './intelligence.constants.js';
 export { IntelligenceModule } from './intelligence.module.js';
 export type { IntelligenceModuleExtras } from './intelligence.module-definition.js';
 export * from './intelligence.options.js';
+export { HeartbeatProxy } from './introspection/heartbeat.proxy.js';
+export {
+  IntrospectionAlreadyPublishedError,
+  IntrospectionGuard,
+} from './introspection/introspection.guard.js';
+export type {
+  HeartbeatPayload,
+  IntrospectionEventPayload,
+} from './introspection/introspection.events.js';
+export type {
+  IntelligenceNodeMetadata,
+  IntrospectionNode,
+  NodeKind,
+} from './introspection/introspection-node.interface.js';
+export { IntrospectionPublisher } from './introspection/introspection.publisher.js';
+export { nodeIdFor } from './introspection/node-id.js';
 export { LogSanitizer, type LogSanitizerOptions } from './logging/log-sanitizer.js';
 export { INTELLIGENCE_REDACT_PATHS } from './logging/redact-paths.js';
+export {
+  IntelligenceCleanupService,
+  type CleanupReason,
+  type CleanupReport,
+  type CleanupStep,
+} from './runtime/intelligence-cleanup.service.js';
 export {
   IntelligenceRuntime,
   type RuntimeState,
   type RuntimeStatus,
 } from './runtime/intelligence.runtime.js';
+export { IntelligenceWiringError, type WiringResult } from './runtime/wiring-result.interface.js';

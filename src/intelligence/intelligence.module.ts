@@ -1,35 +1,72 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { createEventBus } from './bus/create-event-bus.js';
 import { EventBus } from './bus/event-bus.js';
+import { DispatchEngine } from './dispatch/dispatch.engine.js';
+import { IntelligenceExplorer } from './dispatch/intelligence.explorer.js';
+import { MessageDelivery } from './dispatch/message.delivery.js';
+import {
+  INTELLIGENCE_CONFIG,
+  resolveIntelligenceConfig,
+  type IntelligenceConfig,
+} from './intelligence.config.js';
 import { ConfigurableModuleClass, INTELLIGENCE_OPTIONS } from './intelligence.module-definition.js';
 import { validateIntelligenceOptions } from './intelligence.options-validation.js';
 import type { IntelligenceModuleOptions } from './intelligence.options.js';
+import { IntrospectionGuard } from './introspection/introspection.guard.js';
+import { IntrospectionPublisher } from './introspection/introspection.publisher.js';
 import { LogSanitizer } from './logging/log-sanitizer.js';
+import { IntelligenceCleanupService } from './runtime/intelligence-cleanup.service.js';
 import { IntelligenceRuntime } from './runtime/intelligence.runtime.js';
+import { WiringState } from './runtime/wiring.state.js';
 
 /**
- * Runs event-driven intelligence nodes on an event bus (embedded or Kafka).
+ * Runs event-driven intelligence nodes on an event bus (embedded or Kafka): discovers
+ * `@IntelligenceNode` handlers, wires them at init, announces the nodes, and cleans up.
  *
  * ```ts
  * IntelligenceModule.forRoot({ serviceName: 'my-service', bus: { kind: 'kafka', brokers } })
  * ```
  */
 @Module({
+  imports: [DiscoveryModule],
   providers: [
     {
-      provide: LogSanitizer,
-      useFactory: (options: IntelligenceModuleOptions) =>
-        new LogSanitizer(validateIntelligenceOptions(options).logging),
+      provide: INTELLIGENCE_CONFIG,
+      useFactory: (options: IntelligenceModuleOptions) => {
+        validateIntelligenceOptions(options);
+        return resolveIntelligenceConfig(options);
+      },
       inject: [INTELLIGENCE_OPTIONS],
     },
     {
-      provide: EventBus,
-      useFactory: (options: IntelligenceModuleOptions, sanitizer: LogSanitizer) =>
-        createEventBus(options, sanitizer),
-      inject: [INTELLIGENCE_OPTIONS, LogSanitizer],
+      provide: LogSanitizer,
+      useFactory: (config: IntelligenceConfig) => new LogSanitizer(config.logging),
+      inject: [INTELLIGENCE_CONFIG],
     },
+    {
+      provide: EventBus,
+      useFactory: (config: IntelligenceConfig, sanitizer: LogSanitizer) =>
+        createEventBus(config, sanitizer),
+      inject: [INTELLIGENCE_CONFIG, LogSanitizer],
+    },
+    IntelligenceExplorer,
+    DispatchEngine,
+    MessageDelivery,
+    IntrospectionGuard,
+    IntrospectionPublisher,
+    WiringState,
+    IntelligenceCleanupService,
     IntelligenceRuntime,
   ],
-  exports: [LogSanitizer, EventBus, IntelligenceRuntime],
+  exports: [
+    LogSanitizer,
+    EventBus,
+    DispatchEngine,
+    IntrospectionGuard,
+    IntrospectionPublisher,
+    IntelligenceCleanupService,
+    IntelligenceRuntime,
+  ],
 })
 export class IntelligenceModule extends ConfigurableModuleClass {}

@@ -1,63 +1,84 @@
+import { z } from 'zod';
 import { EventBus } from './bus/event-bus.js';
 import {
   IntelligenceOptionsError,
   type IntelligenceModuleOptions,
 } from './intelligence.options.js';
 
-const SERVICE_NAME = /^[a-z0-9][a-z0-9-]*$/;
+const positiveInt = z.number().int().positive();
+const backoff = z
+  .object({ initialMs: positiveInt, maxMs: positiveInt })
+  .refine((value) => value.maxMs >= value.initialMs, { error: 'maxMs must be >= initialMs' });
+const broker = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'must be "host:port"');
+
+const kafkaBus = z.looseObject({
+  kind: z.literal('kafka'),
+  brokers: z.array(broker).min(1),
+  clientId: z.string().min(1).optional(),
+  groupId: z.string().min(1).optional(),
+  connectionTimeoutMs: positiveInt.optional(),
+  connectRetries: z.number().int().min(0).optional(),
+  consumerRetries: z.number().int().min(0).optional(),
+  publishRetries: z.number().int().min(0).optional(),
+  sessionTimeoutMs: positiveInt.optional(),
+  heartbeatIntervalMs: positiveInt.optional(),
+  commitIntervalMs: positiveInt.optional(),
+  fetchMaxWaitMs: positiveInt.optional(),
+  partitionsConsumedConcurrently: positiveInt.optional(),
+  defaultPartitions: positiveInt.optional(),
+  compression: z.enum(['none', 'gzip']).optional(),
+});
+
+const busSchema = z.discriminatedUnion(
+  'kind',
+  [z.object({ kind: z.literal('memory'), maxBufferedPerTopic: positiveInt.optional() }), kafkaBus],
+  { error: "must be { kind: 'memory' }, { kind: 'kafka', brokers: ['host:port'] } or an EventBus" },
+);
+
+const schema = z.object({
+  serviceName: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be kebab-case: lowercase letters, digits and dashes'),
+  bus: z.unknown().optional(),
+  groupId: z.string().min(1).optional(),
+  introspection: z
+    .object({ enabled: z.boolean().optional(), heartbeatIntervalMs: positiveInt.optional() })
+    .optional(),
+  dispatch: z
+    .object({
+      maxAttempts: positiveInt.optional(),
+      backoff: backoff.optional(),
+      deadLetter: z.union([z.boolean(), z.object({ topic: z.string().min(1) })]).optional(),
+      concurrency: positiveInt.optional(),
+      topicValidation: z.enum(['warn', 'reject', 'off']).optional(),
+    })
+    .optional(),
+  wiring: z
+    .object({
+      failFast: z.boolean().optional(),
+      retry: z.union([backoff, z.literal(false)]).optional(),
+    })
+    .optional(),
+  shutdown: z.object({ drainTimeoutMs: z.number().int().min(0).optional() }).optional(),
+  logging: z
+    .object({
+      redactEmails: z.boolean().optional(),
+      redactIpAddresses: z.boolean().optional(),
+      customPatterns: z.array(z.instanceof(RegExp)).optional(),
+    })
+    .optional(),
+});
 
 /** Checks the options at boot; throws `IntelligenceOptionsError` naming the first bad field. */
-export function validateIntelligenceOptions(
-  options: IntelligenceModuleOptions,
-): IntelligenceModuleOptions {
-  if (typeof options.serviceName !== 'string' || !SERVICE_NAME.test(options.serviceName)) {
-    throw new IntelligenceOptionsError(
-      'serviceName',
-      'must be a non-empty kebab-case string (lowercase letters, digits, dashes)',
-    );
-  }
-  const bus = options.bus;
-  if (bus === undefined || bus instanceof EventBus) return options;
-  if (bus.kind === 'memory') {
-    if (bus.maxBufferedPerTopic !== undefined)
-      positiveInteger('bus.maxBufferedPerTopic', bus.maxBufferedPerTopic);
-    return options;
-  }
-  if ((bus.kind as string) !== 'kafka') {
-    throw new IntelligenceOptionsError(
-      'bus.kind',
-      `must be 'memory' or 'kafka' (got ${JSON.stringify((bus as { kind?: unknown }).kind)})`,
-    );
-  }
-  if (
-    !Array.isArray(bus.brokers) ||
-    bus.brokers.length === 0 ||
-    bus.brokers.some((b) => typeof b !== 'string' || !/^[^\s:]+:\d+$/.test(b))
-  ) {
-    throw new IntelligenceOptionsError(
-      'bus.brokers',
-      'must be a non-empty list of "host:port" strings',
-    );
-  }
-  for (const field of [
-    'connectionTimeoutMs',
-    'sessionTimeoutMs',
-    'heartbeatIntervalMs',
-    'commitIntervalMs',
-    'partitionsConsumedConcurrently',
-    'defaultPartitions',
-  ] as const) {
-    const value = bus[field];
-    if (value !== undefined) positiveInteger(`bus.${field}`, value);
-  }
-  return options;
+export function validateIntelligenceOptions(options: IntelligenceModuleOptions): void {
+  fail(schema.safeParse(options).error);
+  const bus: unknown = options.bus;
+  if (bus !== undefined && !(bus instanceof EventBus)) fail(busSchema.safeParse(bus).error, 'bus');
 }
 
-function positiveInteger(field: string, value: unknown): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new IntelligenceOptionsError(
-      field,
-      `must be a positive integer (got ${JSON.stringify(value)})`,
-    );
-  }
+function fail(error: z.ZodError | undefined, prefix?: string): void {
+  const issue = error?.issues[0];
+  if (!issue) return;
+  const field = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+  throw new IntelligenceOptionsError(field || '(options)', issue.message);
 }

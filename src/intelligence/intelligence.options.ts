@@ -6,7 +6,7 @@ import type { LogSanitizerOptions } from './logging/log-sanitizer.js';
 export interface MemoryBusOptions {
   kind: 'memory';
   /**
-   * Messages a topic keeps before `publish` fails with `BusBufferFullError`.
+   * Unconsumed messages a topic holds before `publish` fails with `BusBufferFullError`.
    * @default 10000
    */
   maxBufferedPerTopic?: number;
@@ -15,11 +15,56 @@ export interface MemoryBusOptions {
 /** Which event bus the module uses: the embedded one, Kafka, or your own adapter. */
 export type BusOption = MemoryBusOptions | KafkaBusOptions | EventBus;
 
+export interface BackoffOptions {
+  /** First delay. */
+  initialMs: number;
+  /** Largest delay. */
+  maxMs: number;
+}
+
+export interface IntrospectionOptions {
+  /** Publish startup/shutdown introspection and effect-node heartbeats. @default true */
+  enabled?: boolean;
+  /** Time between two heartbeats of an effect node. @default 30000 */
+  heartbeatIntervalMs?: number;
+}
+
+export interface DispatchOptions {
+  /** Deliveries of a message before it is dead-lettered. @default 3 */
+  maxAttempts?: number;
+  /** Backoff between attempts (capped exponential with jitter). @default { initialMs: 200, maxMs: 10000 } */
+  backoff?: BackoffOptions;
+  /** Dead-letter failed messages to `onex.dlq.<category>.v1`, or to `topic`. @default true */
+  deadLetter?: boolean | { topic: string };
+  /** Messages of one partition handled at once (ordered per key). @default 1 */
+  concurrency?: number;
+  /** What to do with subscribed topics not of the `onex.<kind>.<producer>.<name>.v<N>` form. @default 'warn' */
+  topicValidation?: 'warn' | 'reject' | 'off';
+}
+
+export interface WiringOptions {
+  /** Make `onModuleInit` throw (after cleanup) when wiring fails. @default false */
+  failFast?: boolean;
+  /** Re-wire in the background after a failure; `false` to wait for a manual `wire()`. @default { initialMs: 1000, maxMs: 30000 } */
+  retry?: BackoffOptions | false;
+}
+
+export interface ShutdownOptions {
+  /** Longest `onModuleDestroy` waits for in-flight handlers. @default 10000 */
+  drainTimeoutMs?: number;
+}
+
 export interface IntelligenceModuleOptions {
-  /** Name of the service; used as the producer name, client id and in introspection. */
+  /** Name of the service: producer name, client id, introspection. Kebab-case. */
   serviceName: string;
   /** @default { kind: 'memory' } */
   bus?: BusOption;
+  /** Consumer group of the dispatchers. @default the Kafka bus's `groupId`, else 'omniintelligence-hooks' */
+  groupId?: string;
+  introspection?: IntrospectionOptions;
+  dispatch?: DispatchOptions;
+  wiring?: WiringOptions;
+  shutdown?: ShutdownOptions;
   /** Extra secret patterns and opt-in redaction of e-mails and IP addresses. */
   logging?: LogSanitizerOptions;
 }

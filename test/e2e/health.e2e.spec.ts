@@ -58,7 +58,18 @@ describe('GET /health on the whole app', () => {
     const response = await http(app).get('/health').expect(503);
     expect(response.body).toMatchObject({
       status: 'error',
-      error: { intelligence: { status: 'down', state: 'failed', bus: { connected: false } } },
+      error: {
+        intelligence: {
+          status: 'down',
+          state: 'retrying',
+          lastResult: {
+            ok: false,
+            status: 'failed',
+            error: expect.stringMatching(/BusConnectionError/),
+          },
+          bus: { connected: false },
+        },
+      },
     });
     expect(JSON.stringify(response.body)).not.toContain('canary-Pa55word-e2e');
   });

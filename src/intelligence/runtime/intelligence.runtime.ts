@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   Inject,
   Injectable,
@@ -5,56 +6,217 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { EventBus } from '../bus/event-bus.js';
 import type { BusHealth } from '../bus/bus-message.interface.js';
+import { EventBus } from '../bus/event-bus.js';
+import { redeliveryDelay } from '../bus/redelivery-backoff.js';
+import { DispatchEngine } from '../dispatch/dispatch.engine.js';
+import { IntelligenceExplorer } from '../dispatch/intelligence.explorer.js';
+import { MessageDelivery } from '../dispatch/message.delivery.js';
+import { INTELLIGENCE_CONFIG, type IntelligenceConfig } from '../intelligence.config.js';
+import { IntrospectionPublisher } from '../introspection/introspection.publisher.js';
 import { LogSanitizer } from '../logging/log-sanitizer.js';
+import { IntelligenceCleanupService } from './intelligence-cleanup.service.js';
+import { IntelligenceWiringError, type WiringResult } from './wiring-result.interface.js';
+import { WiringState } from './wiring.state.js';
 
 export type RuntimeState =
   'idle' | 'wiring' | 'wired' | 'failed' | 'retrying' | 'draining' | 'stopped';
 
 export interface RuntimeStatus {
   state: RuntimeState;
-  lastError?: string;
+  lastResult?: WiringResult;
+  /** Failed attempts since the last successful wiring. */
+  failedAttempts: number;
 }
 
-/** Wires the module onto the bus at init and takes it down at destroy. */
+/**
+ * Wires the dispatchers at `onModuleInit` (discover handlers and freeze the engine, connect
+ * the bus, publish introspection and start heartbeats, subscribe) and takes everything down
+ * at `onModuleDestroy`. A failed wiring is cleaned up and reported (`status()`, health); the
+ * app keeps running and re-wires in the background, or init throws with `failFast`.
+ */
 @Injectable()
 export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger(IntelligenceRuntime.name);
+  private readonly logger = new Logger('IntelligenceRuntime');
   private state: RuntimeState = 'idle';
-  private lastError: string | undefined;
+  private lastResult: WiringResult | undefined;
+  private failedAttempts = 0;
+  private wiring: Promise<WiringResult> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private shuttingDown = false;
 
   constructor(
+    @Inject(INTELLIGENCE_CONFIG) private readonly config: IntelligenceConfig,
     @Inject(EventBus) private readonly bus: EventBus,
+    private readonly explorer: IntelligenceExplorer,
+    private readonly engine: DispatchEngine,
+    private readonly delivery: MessageDelivery,
+    private readonly publisher: IntrospectionPublisher,
+    private readonly cleanup: IntelligenceCleanupService,
+    private readonly wiringState: WiringState,
     @Inject(LogSanitizer) private readonly sanitizer: LogSanitizer,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.state = 'wiring';
-    try {
-      await this.bus.connect();
-      this.state = 'wired';
-    } catch (error) {
-      this.state = 'failed';
-      this.lastError = this.sanitizer.describeError(error);
-      this.logger.error({ msg: 'Wiring failed', error: this.lastError });
-    }
+    const result = await this.wire();
+    if (!result.ok && this.config.wiring.failFast) throw new IntelligenceWiringError(result);
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.state = 'draining';
-    await this.bus.disconnect();
+    this.shuttingDown = true;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    await this.wiring;
+    if (this.state === 'wired') {
+      this.state = 'draining';
+      await this.drainAndAnnounce();
+    }
+    await this.cleanup.run('shutdown');
     this.state = 'stopped';
+  }
+
+  /**
+   * Wires the dispatchers. Concurrent calls share one attempt; when already wired it resolves
+   * to the current result. Never rejects: a failure is cleaned up and returned.
+   */
+  wire(): Promise<WiringResult> {
+    if (this.wiring) return this.wiring;
+    if (this.state === 'wired' && this.lastResult) return Promise.resolve(this.lastResult);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.wiring = this.attempt().finally(() => {
+      this.wiring = undefined;
+    });
+    return this.wiring;
   }
 
   status(): RuntimeStatus {
     return {
       state: this.state,
-      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+      failedAttempts: this.failedAttempts,
+      ...(this.lastResult === undefined ? {} : { lastResult: this.lastResult }),
     };
   }
 
   busHealth(): BusHealth {
     return this.bus.health();
+  }
+
+  private async attempt(): Promise<WiringResult> {
+    const correlationId = randomUUID();
+    const started = performance.now();
+    const finish = (fields: Partial<WiringResult> & Pick<WiringResult, 'ok' | 'status'>) => ({
+      correlationId,
+      durationMs: Math.round(performance.now() - started),
+      at: new Date().toISOString(),
+      ...fields,
+    });
+    if (this.shuttingDown) {
+      return finish({ ok: false, status: 'failed', error: 'The application is shutting down' });
+    }
+    this.state = 'wiring';
+    try {
+      const { topics, handlers } = await this.wireSteps(correlationId);
+      this.state = 'wired';
+      this.failedAttempts = 0;
+      this.lastResult = finish({
+        ok: true,
+        status: 'wired',
+        handlers,
+        topics,
+      });
+      this.logger.log({ msg: 'Intelligence wired', correlationId, topics: topics.length });
+    } catch (error) {
+      await this.cleanup.run('wiring-failed');
+      this.failedAttempts += 1;
+      this.lastResult = finish({
+        ok: false,
+        status: 'failed',
+        error: this.sanitizer.describeError(error),
+      });
+      this.state = 'failed';
+      this.logger.error({
+        msg: 'Intelligence wiring failed; cleaned up',
+        correlationId,
+        error: this.lastResult.error,
+        attempt: this.failedAttempts,
+      });
+      this.scheduleRetry();
+    }
+    return this.lastResult;
+  }
+
+  /** The four wiring steps; each reference is recorded as soon as it exists. */
+  private async wireSteps(correlationId: string): Promise<{ topics: string[]; handlers: number }> {
+    const state = this.wiringState;
+    const generation = state.generation;
+    const { nodes, handlers } = this.explorer.explore();
+    this.engine.load(handlers, this.bus);
+    state.dispatchEngine = this.engine;
+
+    state.eventBus = this.bus;
+    await this.bus.connect();
+    state.busConnected = true;
+
+    state.introspectionNodes = nodes;
+    await this.publisher.publishStartup(this.bus, nodes, {
+      correlationId,
+      register: (proxy) => state.introspectionProxies.push(proxy),
+      activeOperations: (node) => this.engine.activeOperations(node),
+    });
+
+    const topics = this.engine.topics();
+    if (topics.length > 0) {
+      const subscription = await this.bus.subscribe(
+        topics,
+        this.config.groupId,
+        (message) => this.delivery.deliver(message),
+        { redelivery: this.config.dispatch.backoff },
+      );
+      if (state.generation !== generation) {
+        await subscription.close();
+        throw new Error('Wiring was cleaned up while subscribing');
+      }
+      state.subscriptions.push(subscription);
+    }
+    return { topics, handlers: handlers.length };
+  }
+
+  private scheduleRetry(): void {
+    const retry = this.config.wiring.retry;
+    if (!retry || this.shuttingDown || this.config.wiring.failFast) return;
+    this.state = 'retrying';
+    const delay = redeliveryDelay(undefined, this.failedAttempts, retry);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.wire();
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  private async drainAndAnnounce(): Promise<void> {
+    const state = this.wiringState;
+    const drain = await this.delivery.stop(
+      state.subscriptions,
+      this.config.shutdown.drainTimeoutMs,
+    );
+    if (!drain.drained) {
+      this.logger.warn({
+        msg: 'Drain deadline reached; unfinished messages stay uncommitted and will be redelivered',
+        pending: drain.pending,
+      });
+    }
+    try {
+      await this.publisher.publishShutdown(
+        state.eventBus,
+        state.introspectionNodes ?? [],
+        randomUUID(),
+      );
+    } catch (error) {
+      this.logger.warn({
+        msg: 'Shutdown introspection could not be published',
+        error: this.sanitizer.describeError(error),
+      });
+    }
   }
 }

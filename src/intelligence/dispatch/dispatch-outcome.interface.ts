@@ -1,0 +1,27 @@
+import type { InvalidReason } from './envelope.codec.js';
+import type { IntelligenceEvent } from './intelligence-event.interface.js';
+
+export interface HandlerFailure {
+  handler: string;
+  error: unknown;
+  /** The handler marked the error permanent (`PermanentHandlerError`): no retry. */
+  permanent: boolean;
+}
+
+/** What happened to one message. */
+export type DispatchOutcome =
+  | { status: 'success'; event: IntelligenceEvent; handlers: string[] }
+  | { status: 'no_handler'; event?: IntelligenceEvent; eventType?: string }
+  | { status: 'invalid_message'; reason: InvalidReason; detail: string }
+  | {
+      status: 'handler_error';
+      event: IntelligenceEvent;
+      failures: HandlerFailure[];
+      /** Handlers that succeeded on this or an earlier attempt. */
+      succeeded: string[];
+    };
+
+/** Thrown by a handler to say retrying cannot help: the message goes to the dead letters. */
+export class PermanentHandlerError extends Error {
+  override name = 'PermanentHandlerError';
+}

@@ -1,0 +1,200 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { BusMessage } from '../bus/bus-message.interface.js';
+import type { EventBus } from '../bus/event-bus.js';
+import { INTELLIGENCE_CONFIG, type IntelligenceConfig } from '../intelligence.config.js';
+import { DispatchMetrics, type DispatchMetricsSnapshot } from './dispatch.metrics.js';
+import {
+  PermanentHandlerError,
+  type DispatchOutcome,
+  type HandlerFailure,
+} from './dispatch-outcome.interface.js';
+import { createEnvelope, HEADERS, toOutgoing } from './envelope.js';
+import { decodeMessage } from './envelope.codec.js';
+import type { HandlerDefinition } from './handler-definition.interface.js';
+import type {
+  DispatchContext,
+  IntelligenceEvent,
+  PublishOptions,
+} from './intelligence-event.interface.js';
+import { RouteTable } from './route-table.js';
+
+/** `dispatch()` before the engine was loaded, or a second `load()`. */
+export class DispatchEngineStateError extends Error {
+  override readonly name = 'DispatchEngineStateError';
+}
+
+const NO_SUCCESSES: ReadonlySet<string> = new Set();
+
+/**
+ * Routes each message to its handlers: decode once, match by exact topic then event type,
+ * run every matching handler once (fan-out), collect failures. The route table is frozen when
+ * loaded; `reset()` clears it for the next wiring.
+ */
+@Injectable()
+export class DispatchEngine {
+  private table: RouteTable | undefined;
+  private bus: EventBus | undefined;
+  private readonly counters = new DispatchMetrics();
+  private readonly inFlight = new Map<Promise<unknown>, string>();
+
+  constructor(@Inject(INTELLIGENCE_CONFIG) private readonly config: IntelligenceConfig) {}
+
+  get loaded(): boolean {
+    return this.table !== undefined;
+  }
+
+  /** Builds the frozen route table; handler outputs are published on `bus`. */
+  load(handlers: readonly HandlerDefinition[], bus: EventBus): void {
+    if (this.table) throw new DispatchEngineStateError('The dispatch engine is already loaded');
+    this.table = new RouteTable(handlers);
+    this.bus = bus;
+  }
+
+  reset(): void {
+    this.table = undefined;
+    this.bus = undefined;
+  }
+
+  topics(): string[] {
+    return this.table?.topics() ?? [];
+  }
+
+  metrics(): DispatchMetricsSnapshot {
+    return this.counters.snapshot();
+  }
+
+  /** Handlers of `node` running now. */
+  activeOperations(node: string): number {
+    let count = 0;
+    for (const owner of this.inFlight.values()) if (owner === node) count += 1;
+    return count;
+  }
+
+  /** Names of the handlers running now. */
+  running(): string[] {
+    return [...this.inFlight.values()];
+  }
+
+  /** Resolves once no handler runs, or after `timeoutMs`; says which were still running. */
+  async drain(timeoutMs: number): Promise<{ drained: boolean; pending: string[] }> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => {
+        resolve('timeout');
+      }, timeoutMs);
+    });
+    try {
+      while (this.inFlight.size > 0) {
+        const result = await Promise.race([
+          Promise.allSettled([...this.inFlight.keys()]),
+          deadline,
+        ]);
+        if (result === 'timeout') return { drained: false, pending: this.running() };
+      }
+      return { drained: true, pending: [] };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Dispatches one message. `succeeded` names handlers that already handled it on an
+   * earlier attempt; they are not run again.
+   */
+  async dispatch(
+    message: BusMessage,
+    attempt = 1,
+    succeeded: ReadonlySet<string> = NO_SUCCESSES,
+  ): Promise<DispatchOutcome> {
+    const table = this.table;
+    if (!table) throw new DispatchEngineStateError('The dispatch engine is not loaded');
+    const headerType = message.headers[HEADERS.eventType];
+    if (!table.accepts(message.topic, headerType)) {
+      return this.counted(message.topic, false, {
+        status: 'no_handler',
+        ...(headerType === undefined ? {} : { eventType: headerType }),
+      });
+    }
+    const decoded = decodeMessage(message);
+    if (!decoded.ok) {
+      return this.counted(message.topic, true, {
+        status: 'invalid_message',
+        reason: decoded.reason,
+        detail: decoded.detail,
+      });
+    }
+    const event = decoded.event;
+    const handlers = table.match(message.topic, event.eventType);
+    if (handlers.length === 0) {
+      return this.counted(message.topic, true, { status: 'no_handler', event });
+    }
+    const done = [...succeeded];
+    const failures: HandlerFailure[] = [];
+    for (const handler of handlers) {
+      if (succeeded.has(handler.name)) continue;
+      const failure = await this.run(handler, event, attempt);
+      if (failure) failures.push(failure);
+      else done.push(handler.name);
+    }
+    if (failures.length > 0) {
+      return this.counted(message.topic, true, {
+        status: 'handler_error',
+        event,
+        failures,
+        succeeded: done,
+      });
+    }
+    return this.counted(message.topic, true, { status: 'success', event, handlers: done });
+  }
+
+  private async run(
+    handler: HandlerDefinition,
+    event: IntelligenceEvent,
+    attempt: number,
+  ): Promise<HandlerFailure | undefined> {
+    const started = performance.now();
+    const ctx = this.contextFor(handler, event, attempt);
+    const running = Promise.resolve().then(() => handler.invoke(event, ctx));
+    this.inFlight.set(running, handler.node);
+    try {
+      await running;
+      this.counters.observe(handler.name, true, performance.now() - started);
+      return undefined;
+    } catch (error) {
+      this.counters.observe(handler.name, false, performance.now() - started);
+      return { handler: handler.name, error, permanent: error instanceof PermanentHandlerError };
+    } finally {
+      this.inFlight.delete(running);
+    }
+  }
+
+  private contextFor(
+    handler: HandlerDefinition,
+    event: IntelligenceEvent,
+    attempt: number,
+  ): DispatchContext {
+    const bus = this.bus;
+    const source = this.config.serviceName;
+    return {
+      attempt,
+      handler: handler.name,
+      publish: async (topic: string, payload: unknown, options: PublishOptions = {}) => {
+        if (!bus) throw new DispatchEngineStateError('The dispatch engine was reset');
+        const envelope = createEnvelope({
+          topic,
+          payload,
+          correlationId: event.correlationId,
+          causationId: event.envelopeId,
+          source,
+          ...(options.eventType === undefined ? {} : { eventType: options.eventType }),
+        });
+        await bus.publish(topic, toOutgoing(envelope, options.key));
+      },
+    };
+  }
+
+  private counted(topic: string, known: boolean, outcome: DispatchOutcome): DispatchOutcome {
+    this.counters.count(topic, outcome.status, known);
+    return outcome;
+  }
+}

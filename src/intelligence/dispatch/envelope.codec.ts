@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import type { BusMessage } from '../bus/bus-message.interface.js';
+import type { Envelope } from './envelope.js';
+import { HEADERS } from './envelope.js';
+import type { IntelligenceEvent } from './intelligence-event.interface.js';
+import { defaultEventType, topicCategory } from './topic-name.js';
+
+/** Why a message cannot be dispatched; all of them are permanent. */
+export type InvalidReason =
+  'empty' | 'bad_utf8' | 'bad_json' | 'not_an_object' | 'invalid_envelope' | 'category_mismatch';
+
+export type DecodeResult =
+  { ok: true; event: IntelligenceEvent } | { ok: false; reason: InvalidReason; detail: string };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Decodes a bus message into the event a handler receives. A platform envelope is checked
+ * (fields, and its category against the topic's); a bare JSON object is taken as the payload
+ * (its `correlation_id`, when a UUID, becomes the event's), as the platform's hooks send.
+ */
+export function decodeMessage(message: BusMessage): DecodeResult {
+  if (!message.value || message.value.length === 0) return invalid('empty', 'message has no value');
+  let text: string;
+  try {
+    text = utf8.decode(message.value);
+  } catch {
+    return invalid('bad_utf8', 'value is not valid UTF-8');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return invalid('bad_json', error instanceof Error ? error.message : 'invalid JSON');
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    return invalid('not_an_object', 'value is JSON but not an object');
+  }
+  const record = json as Record<string, unknown>;
+  return 'envelope_id' in record && 'payload' in record
+    ? fromEnvelope(record, message)
+    : fromBarePayload(record, message);
+}
+
+function fromEnvelope(record: Record<string, unknown>, message: BusMessage): DecodeResult {
+  const envelope = record as Partial<Envelope>;
+  for (const field of ['envelope_id', 'event_type', 'correlation_id', 'timestamp'] as const) {
+    if (typeof envelope[field] !== 'string' || envelope[field] === '') {
+      return invalid('invalid_envelope', `envelope field "${field}" must be a non-empty string`);
+    }
+  }
+  const topicKind = topicCategory(message.topic);
+  const declared = field(field(record.metadata, 'tags'), 'message_category');
+  if (declared !== undefined && declared !== topicKind) {
+    return invalid(
+      'category_mismatch',
+      `envelope category ${JSON.stringify(declared)} does not match topic category "${topicKind}"`,
+    );
+  }
+  const headerCorrelation = message.headers[HEADERS.correlationId];
+  if (headerCorrelation !== undefined && headerCorrelation !== envelope.correlation_id) {
+    return invalid('invalid_envelope', 'correlation_id header and envelope disagree');
+  }
+  return {
+    ok: true,
+    event: {
+      payload: envelope.payload,
+      eventType: envelope.event_type as string,
+      category: topicKind,
+      envelopeId: envelope.envelope_id as string,
+      correlationId: envelope.correlation_id as string,
+      causationId: typeof envelope.causation_id === 'string' ? envelope.causation_id : null,
+      timestamp: envelope.timestamp as string,
+      retryCount: typeof envelope.retry_count === 'number' ? envelope.retry_count : 0,
+      topic: message.topic,
+      partition: message.partition,
+      offset: message.offset,
+      headers: message.headers,
+    },
+  };
+}
+
+function fromBarePayload(record: Record<string, unknown>, message: BusMessage): DecodeResult {
+  const bodyCorrelation = record.correlation_id;
+  const headerCorrelation = message.headers[HEADERS.correlationId];
+  const correlationId =
+    typeof bodyCorrelation === 'string' && UUID.test(bodyCorrelation)
+      ? bodyCorrelation
+      : headerCorrelation && UUID.test(headerCorrelation)
+        ? headerCorrelation
+        : randomUUID();
+  return {
+    ok: true,
+    event: {
+      payload: record,
+      eventType: message.headers[HEADERS.eventType] ?? defaultEventType(message.topic),
+      category: topicCategory(message.topic),
+      envelopeId: randomUUID(),
+      correlationId,
+      causationId: null,
+      timestamp: new Date(Number(message.timestamp) || Date.now()).toISOString(),
+      retryCount: 0,
+      topic: message.topic,
+      partition: message.partition,
+      offset: message.offset,
+      headers: message.headers,
+    },
+  };
+}
+
+function field(value: unknown, name: string): unknown {
+  return value !== null && typeof value === 'object'
+    ? (value as Record<string, unknown>)[name]
+    : undefined;
+}
+
+function invalid(reason: InvalidReason, detail: string): DecodeResult {
+  return { ok: false, reason, detail };
+}

@@ -1,0 +1,37 @@
+import type { MessageCategory } from './topic-name.js';
+
+/** An incoming event as a handler receives it. */
+export interface IntelligenceEvent<T = unknown> {
+  payload: T;
+  eventType: string;
+  category: MessageCategory;
+  envelopeId: string;
+  correlationId: string;
+  causationId: string | null;
+  timestamp: string;
+  retryCount: number;
+  topic: string;
+  partition: number;
+  offset: string;
+  headers: Readonly<Record<string, string>>;
+}
+
+export interface PublishOptions {
+  /** Envelope `event_type`. @default the topic's event-name segment */
+  eventType?: string;
+  /** Partition key. @default the correlation id */
+  key?: string;
+}
+
+/** What a handler can do besides computing: publish its outputs, correlated. */
+export interface DispatchContext {
+  /** Publishes `payload` with the incoming correlation id; causation is the incoming envelope. */
+  publish(topic: string, payload: unknown, options?: PublishOptions): Promise<void>;
+  /** Delivery attempt of this message, from 1. */
+  attempt: number;
+  /** Name of the handler running (`Class.method`). */
+  handler: string;
+}
+
+/** A handler method. */
+export type IntelligenceHandlerFn = (event: IntelligenceEvent, ctx: DispatchContext) => unknown;

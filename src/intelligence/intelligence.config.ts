@@ -1,0 +1,50 @@
+import type { BusOption, IntelligenceModuleOptions } from './intelligence.options.js';
+import { DEFAULT_GROUP_ID } from './intelligence.constants.js';
+import type { LogSanitizerOptions } from './logging/log-sanitizer.js';
+
+/** The module's options with every default applied; validated at boot. */
+export interface IntelligenceConfig {
+  serviceName: string;
+  bus: BusOption;
+  groupId: string;
+  introspection: { enabled: boolean; heartbeatIntervalMs: number };
+  dispatch: {
+    maxAttempts: number;
+    backoff: { initialMs: number; maxMs: number };
+    deadLetter: boolean | { topic: string };
+    concurrency: number;
+    topicValidation: 'warn' | 'reject' | 'off';
+  };
+  wiring: { failFast: boolean; retry: { initialMs: number; maxMs: number } | false };
+  shutdown: { drainTimeoutMs: number };
+  logging: LogSanitizerOptions;
+}
+
+export const INTELLIGENCE_CONFIG = Symbol('INTELLIGENCE_CONFIG');
+
+export function resolveIntelligenceConfig(options: IntelligenceModuleOptions): IntelligenceConfig {
+  const bus = options.bus ?? { kind: 'memory' };
+  const kafkaGroup = 'kind' in bus && bus.kind === 'kafka' ? bus.groupId : undefined;
+  return {
+    serviceName: options.serviceName,
+    bus,
+    groupId: options.groupId ?? kafkaGroup ?? DEFAULT_GROUP_ID,
+    introspection: {
+      enabled: options.introspection?.enabled ?? true,
+      heartbeatIntervalMs: options.introspection?.heartbeatIntervalMs ?? 30_000,
+    },
+    dispatch: {
+      maxAttempts: options.dispatch?.maxAttempts ?? 3,
+      backoff: options.dispatch?.backoff ?? { initialMs: 200, maxMs: 10_000 },
+      deadLetter: options.dispatch?.deadLetter ?? true,
+      concurrency: options.dispatch?.concurrency ?? 1,
+      topicValidation: options.dispatch?.topicValidation ?? 'warn',
+    },
+    wiring: {
+      failFast: options.wiring?.failFast ?? false,
+      retry: options.wiring?.retry ?? { initialMs: 1_000, maxMs: 30_000 },
+    },
+    shutdown: { drainTimeoutMs: options.shutdown?.drainTimeoutMs ?? 10_000 },
+    logging: options.logging ?? {},
+  };
+}

@@ -1,0 +1,105 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { IntrospectionGuard } from '../introspection/introspection.guard.js';
+import { LogSanitizer } from '../logging/log-sanitizer.js';
+import { WiringState } from './wiring.state.js';
+
+export type CleanupReason = 'wiring-failed' | 'shutdown';
+
+/** The steps of every cleanup, in this order. */
+export type CleanupStep =
+  | 'stop-heartbeats'
+  | 'reset-guard'
+  | 'clear-event-bus'
+  | 'clear-introspection-nodes'
+  | 'clear-introspection-proxies'
+  | 'clear-dispatch-engine';
+
+export interface CleanupReport {
+  reason: CleanupReason;
+  steps: CleanupStep[];
+  /** Sanitized errors met on the way; none of them stopped the cleanup. */
+  errors: string[];
+  durationMs: number;
+}
+
+/**
+ * The one cleanup path, shared by a failed wiring and by shutdown: stop every heartbeat
+ * (awaited; a failing proxy does not stop the others), reset the guard, then release the
+ * event bus (closing subscriptions, disconnecting), the nodes, the proxies and the dispatch
+ * engine, in that order. Idempotent, safe on a half-initialized state, and concurrent
+ * callers share one in-flight run; a later run after a new wiring cleans that one up.
+ */
+@Injectable()
+export class IntelligenceCleanupService {
+  private readonly logger = new Logger('IntelligenceCleanup');
+  private inFlight: Promise<CleanupReport> | undefined;
+
+  constructor(
+    private readonly state: WiringState,
+    private readonly guard: IntrospectionGuard,
+    @Inject(LogSanitizer) private readonly sanitizer: LogSanitizer,
+  ) {}
+
+  run(reason: CleanupReason): Promise<CleanupReport> {
+    this.inFlight ??= this.perform(reason).finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  private async perform(reason: CleanupReason): Promise<CleanupReport> {
+    const started = performance.now();
+    const report: CleanupReport = { reason, steps: [], errors: [], durationMs: 0 };
+    const state = this.state;
+    state.generation += 1;
+
+    for (const proxy of state.introspectionProxies) {
+      await this.attempt(report, `stopping the heartbeat of ${proxy.node.name}`, () =>
+        proxy.stopIntrospectionTasks(),
+      );
+    }
+    report.steps.push('stop-heartbeats');
+
+    this.guard.reset();
+    report.steps.push('reset-guard');
+
+    const subscriptions = state.subscriptions;
+    state.subscriptions = [];
+    for (const subscription of subscriptions) {
+      await this.attempt(report, `closing the subscription of ${subscription.groupId}`, () =>
+        subscription.close(),
+      );
+    }
+    const bus = state.eventBus;
+    if (bus && state.busConnected) {
+      await this.attempt(report, 'disconnecting the event bus', () => bus.disconnect());
+    }
+    state.eventBus = undefined;
+    state.busConnected = false;
+    report.steps.push('clear-event-bus');
+
+    state.introspectionNodes = undefined;
+    report.steps.push('clear-introspection-nodes');
+
+    state.introspectionProxies = [];
+    report.steps.push('clear-introspection-proxies');
+
+    state.dispatchEngine?.reset();
+    state.dispatchEngine = undefined;
+    report.steps.push('clear-dispatch-engine');
+
+    report.durationMs = performance.now() - started;
+    this.logger.log({ msg: 'Cleanup finished', reason, errors: report.errors.length });
+    return report;
+  }
+
+  private async attempt(report: CleanupReport, what: string, step: () => Promise<void>) {
+    try {
+      await step();
+    } catch (error) {
+      const message = `${what} failed: ${this.sanitizer.describeError(error)}`;
+      report.errors.push(message);
+      this.logger.debug({ msg: 'Cleanup step failed; continuing', error: message });
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import { Injectable } from '@nestjs/common';
+import type { Subscription } from '../bus/bus-message.interface.js';
+import type { EventBus } from '../bus/event-bus.js';
+import type { DispatchEngine } from '../dispatch/dispatch.engine.js';
+import type { HeartbeatProxy } from '../introspection/heartbeat.proxy.js';
+import type { IntrospectionNode } from '../introspection/introspection-node.interface.js';
+
+/**
+ * What one wiring holds: filled step by step by `IntelligenceRuntime.wire()`, emptied by
+ * `IntelligenceCleanupService.run()`. `generation` changes at every cleanup, so work that
+ * finishes late (a subscription completing during rollback) can tell it is stale.
+ */
+@Injectable()
+export class WiringState {
+  eventBus: EventBus | undefined;
+  busConnected = false;
+  introspectionNodes: IntrospectionNode[] | undefined;
+  introspectionProxies: HeartbeatProxy[] = [];
+  dispatchEngine: DispatchEngine | undefined;
+  subscriptions: Subscription[] = [];
+  generation = 0;
+
+  /** Whether anything is held that a cleanup would release. */
+  get holdsAnything(): boolean {
+    return (
+      this.eventBus !== undefined ||
+      this.introspectionNodes !== undefined ||
+      this.introspectionProxies.length > 0 ||
+      this.dispatchEngine !== undefined ||
+      this.subscriptions.length > 0
+    );
+  }
+}
