@@ -1,20 +1,31 @@
 import { ConsoleLogger, Logger, type LogLevel } from '@nestjs/common';
 import { inspect } from 'node:util';
 
-/** Everything the Nest logger writes at every level, captured in memory until `restore()`. */
-export function captureLogs() {
+export interface CapturedLogs {
+  /** Install with `Logger.overrideLogger` or a testing module's `setLogger`. */
+  logger: ConsoleLogger;
+  lines: string[];
+  text(): string;
+  restore(): void;
+}
+
+/** Everything the Nest logger writes at every level (debug included), captured in memory. */
+export function captureLogs(): CapturedLogs {
   const lines: string[] = [];
   class CapturingLogger extends ConsoleLogger {
     protected override printMessages(messages: unknown[], context = '', level: LogLevel = 'log') {
       for (const message of messages) {
-        lines.push(
-          `${level} [${context}] ${typeof message === 'string' ? message : inspect(message, { depth: 10 })}`,
-        );
+        const text = typeof message === 'string' ? message : inspect(message, { depth: 10 });
+        lines.push(`${level} [${context}] ${text}`);
       }
     }
   }
-  Logger.overrideLogger(new CapturingLogger());
+  const logger = new CapturingLogger({
+    logLevels: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+  });
+  Logger.overrideLogger(logger);
   return {
+    logger,
     lines,
     text: () => lines.join('\n'),
     restore: () => {

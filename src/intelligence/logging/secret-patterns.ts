@@ -7,7 +7,7 @@ export interface SecretPattern {
 
 const SECRET_KEYS =
   'password|passwd|pwd|passphrase|secret|api[_-]?key|api[_-]?secret|secret[_-]?key|access[_-]?token|' +
-  'refresh[_-]?token|auth[_-]?token|client[_-]?secret|private[_-]?key|sasl[_-]?password';
+  'refresh[_-]?token|auth[_-]?token|token|client[_-]?secret|private[_-]?key|sasl[_-]?password|credentials?';
 
 /**
  * Secret categories of the platform's original sanitizer plus Kafka SASL credentials,
@@ -93,6 +93,6 @@ export const IP_PATTERN: SecretPattern = {
 
 /** Object keys whose values are always replaced, whatever they hold. */
 export const SECRET_KEY_PATTERN = new RegExp(
-  `^(?:${SECRET_KEYS}|authorization|cookie|set-cookie|token|credentials?|sasl)$`,
+  `^(?:${SECRET_KEYS}|authorization|cookie|set-cookie|sasl)$`,
   'i',
 );

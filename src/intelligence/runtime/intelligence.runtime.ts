@@ -67,7 +67,7 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     await this.wiring;
-    if (this.state === 'wired') {
+    if (this.isWired()) {
       this.state = 'draining';
       await this.drainAndAnnounce();
     }
@@ -81,7 +81,7 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
    */
   wire(): Promise<WiringResult> {
     if (this.wiring) return this.wiring;
-    if (this.state === 'wired' && this.lastResult) return Promise.resolve(this.lastResult);
+    if (this.isWired() && this.lastResult) return Promise.resolve(this.lastResult);
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.wiring = this.attempt().finally(() => {
@@ -92,10 +92,15 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
 
   status(): RuntimeStatus {
     return {
-      state: this.state,
+      state: this.state === 'wired' && !this.isWired() ? 'stopped' : this.state,
       failedAttempts: this.failedAttempts,
       ...(this.lastResult === undefined ? {} : { lastResult: this.lastResult }),
     };
+  }
+
+  /** Wired, and not cleaned up since (a direct `IntelligenceCleanupService.run()` also counts). */
+  private isWired(): boolean {
+    return this.state === 'wired' && this.wiringState.busConnected;
   }
 
   busHealth(): BusHealth {

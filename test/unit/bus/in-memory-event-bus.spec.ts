@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import type { BusMessage } from '../../../src/intelligence/bus/bus-message.interface.js';
 import { BusBufferFullError, RetryLaterError } from '../../../src/intelligence/bus/bus.errors.js';
 import { InMemoryEventBus } from '../../../src/intelligence/bus/in-memory-event-bus.js';
@@ -66,19 +66,34 @@ describe('InMemoryEventBus', () => {
 
   it('leaves no timer behind when closed while waiting to redeliver', async () => {
     await bus.connect();
-    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-    const subscription = await bus.subscribe(['t.close'], 'g', () =>
-      Promise.reject(new RetryLaterError(60_000)),
-    );
-    await bus.publish('t.close', { value: 'x' });
-    await pause(20);
-    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBe(
-      timersBefore + 1,
-    );
-    await subscription.close();
-    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBe(
-      timersBefore,
-    );
+    const created: unknown[] = [];
+    const cleared = new Set<unknown>();
+    const realSetTimeout = globalThis.setTimeout;
+    const realClearTimeout = globalThis.clearTimeout;
+    const setSpy = jest.spyOn(globalThis, 'setTimeout').mockImplementation(((
+      fn: () => void,
+      ms?: number,
+    ) => {
+      const timer = realSetTimeout(fn, ms);
+      if (ms === 60_000) created.push(timer);
+      return timer;
+    }));
+    const clearSpy = jest.spyOn(globalThis, 'clearTimeout').mockImplementation((timer) => {
+      cleared.add(timer);
+      realClearTimeout(timer);
+    });
+    try {
+      const subscription = await bus.subscribe(['t.close'], 'g', () =>
+        Promise.reject(new RetryLaterError(60_000)),
+      );
+      await bus.publish('t.close', { value: 'x' });
+      await waitFor(() => created.length === 1, 'redelivery timer armed');
+      await subscription.close();
+      expect(created.filter((timer) => !cleared.has(timer))).toEqual([]);
+    } finally {
+      setSpy.mockRestore();
+      clearSpy.mockRestore();
+    }
   });
 
   it('waits for in-flight handlers when a subscription closes', async () => {
