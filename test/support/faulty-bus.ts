@@ -16,6 +16,10 @@ export class FaultyBus extends InMemoryEventBus {
   connectDelayMs = 0;
   /** `subscribe` waits this long first (and then may still succeed). */
   subscribeDelayMs = 0;
+  /** `subscribe` subscribes, then waits this long before resolving (a late completion). */
+  subscribeResolveDelayMs = 0;
+  /** Subscriptions handed out, with how often their `close()` was called. */
+  readonly handedOut: { subscription: Subscription; closeCalls: number }[] = [];
   readonly published: { topic: string; message: OutgoingMessage }[] = [];
   connects = 0;
   disconnects = 0;
@@ -38,7 +42,21 @@ export class FaultyBus extends InMemoryEventBus {
       await new Promise((resolve) => setTimeout(resolve, this.subscribeDelayMs));
     }
     if (this.subscribeError) throw this.subscribeError;
-    return super.subscribe(topics, groupId, handler, options);
+    const inner = await super.subscribe(topics, groupId, handler, options);
+    const entry = { subscription: inner, closeCalls: 0 };
+    entry.subscription = {
+      groupId: inner.groupId,
+      topics: inner.topics,
+      close: () => {
+        entry.closeCalls += 1;
+        return inner.close();
+      },
+    };
+    this.handedOut.push(entry);
+    if (this.subscribeResolveDelayMs) {
+      await new Promise((resolve) => setTimeout(resolve, this.subscribeResolveDelayMs));
+    }
+    return entry.subscription;
   }
 
   override async publishBatch(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {

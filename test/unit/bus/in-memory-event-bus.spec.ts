@@ -70,14 +70,13 @@ describe('InMemoryEventBus', () => {
     const cleared = new Set<unknown>();
     const realSetTimeout = globalThis.setTimeout;
     const realClearTimeout = globalThis.clearTimeout;
-    const setSpy = jest.spyOn(globalThis, 'setTimeout').mockImplementation(((
-      fn: () => void,
-      ms?: number,
-    ) => {
-      const timer = realSetTimeout(fn, ms);
-      if (ms === 60_000) created.push(timer);
-      return timer;
-    }));
+    const setSpy = jest
+      .spyOn(globalThis, 'setTimeout')
+      .mockImplementation((fn: () => void, ms?: number) => {
+        const timer = realSetTimeout(fn, ms);
+        if (ms === 60_000) created.push(timer);
+        return timer;
+      });
     const clearSpy = jest.spyOn(globalThis, 'clearTimeout').mockImplementation((timer) => {
       cleared.add(timer);
       realClearTimeout(timer);

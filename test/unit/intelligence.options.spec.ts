@@ -1,0 +1,78 @@
+import { describe, expect, it } from '@jest/globals';
+import { Test } from '@nestjs/testing';
+import { IntelligenceModule } from '../../src/intelligence/intelligence.module.js';
+import {
+  IntelligenceOptionsError,
+  type IntelligenceModuleOptions,
+} from '../../src/intelligence/intelligence.options.js';
+import { validateIntelligenceOptions } from '../../src/intelligence/intelligence.options-validation.js';
+import { InMemoryEventBus } from '../../src/intelligence/bus/in-memory-event-bus.js';
+
+const bad: [string, unknown, string][] = [
+  ['serviceName', { serviceName: 'Not Kebab' }, 'kebab-case'],
+  ['bus.kind', { serviceName: 's', bus: { kind: 'rabbit' } }, "kind: 'memory'"],
+  ['bus.brokers', { serviceName: 's', bus: { kind: 'kafka', brokers: [] } }, ''],
+  [
+    'bus.brokers.0',
+    { serviceName: 's', bus: { kind: 'kafka', brokers: ['localhost'] } },
+    'host:port',
+  ],
+  ['dispatch.maxAttempts', { serviceName: 's', dispatch: { maxAttempts: 0 } }, ''],
+  [
+    'introspection.heartbeatIntervalMs',
+    { serviceName: 's', introspection: { heartbeatIntervalMs: -5 } },
+    '',
+  ],
+  ['wiring.retry', { serviceName: 's', wiring: { retry: { initialMs: 50, maxMs: 10 } } }, 'maxMs'],
+  ['dispatch.topicValidation', { serviceName: 's', dispatch: { topicValidation: 'loud' } }, ''],
+];
+
+describe('IntelligenceModule options', () => {
+  it.each(bad)('names the bad field %s', (field, options, hint) => {
+    let error: unknown;
+    try {
+      validateIntelligenceOptions(options as IntelligenceModuleOptions);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(IntelligenceOptionsError);
+    expect((error as IntelligenceOptionsError).field).toBe(field);
+    expect((error as Error).message).toContain(`"${field}"`);
+    expect((error as Error).message).toContain(hint);
+  });
+
+  it('accepts the documented shapes, including a custom EventBus', () => {
+    for (const options of [
+      { serviceName: 'svc' },
+      { serviceName: 'svc', bus: new InMemoryEventBus() },
+      {
+        serviceName: 'svc',
+        bus: {
+          kind: 'kafka',
+          brokers: ['127.0.0.1:9092'],
+          sasl: { mechanism: 'plain', username: 'u', password: 'p' },
+        },
+      },
+      {
+        serviceName: 'svc',
+        wiring: { retry: false, failFast: true },
+        dispatch: { deadLetter: { topic: 'dlq' } },
+      },
+    ]) {
+      expect(() => {
+        validateIntelligenceOptions(options as IntelligenceModuleOptions);
+      }).not.toThrow();
+    }
+  });
+
+  it('fails the app at boot with the readable error, through forRootAsync too', async () => {
+    const compile = Test.createTestingModule({
+      imports: [
+        IntelligenceModule.forRootAsync({
+          useFactory: () => Promise.resolve({ serviceName: 'svc', dispatch: { maxAttempts: 1.5 } }),
+        }),
+      ],
+    }).compile();
+    await expect(compile).rejects.toThrow(/"dispatch\.maxAttempts"/);
+  });
+});
