@@ -1,0 +1,169 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { TestingModule } from '@nestjs/testing';
+import type {
+  MessageHandler,
+  SubscribeOptions,
+  Subscription,
+} from '../../../src/intelligence/bus/bus-message.interface.js';
+import { KafkaEventBus } from '../../../src/intelligence/bus/kafka-event-bus.js';
+import {
+  HEARTBEAT_TOPIC,
+  INTROSPECTION_TOPIC,
+} from '../../../src/intelligence/intelligence.constants.js';
+import { IntrospectionGuard } from '../../../src/intelligence/introspection/introspection.guard.js';
+import { LogSanitizer } from '../../../src/intelligence/logging/log-sanitizer.js';
+import { IntelligenceRuntime } from '../../../src/intelligence/runtime/intelligence.runtime.js';
+import { WiringState } from '../../../src/intelligence/runtime/wiring.state.js';
+import { captureLogs } from '../../support/capture-logs.js';
+import { compileIntelligenceApp } from '../../support/intelligence-app.js';
+import { kafkaBrokers } from '../../support/kafka-env.js';
+import { KafkaTopicReader } from '../../support/kafka-topic-reader.js';
+import { uniqueGroup } from '../../support/unique-names.js';
+import { pause, waitFor } from '../../support/wait-for.js';
+
+const CANARY = 'canary-kafka-Secret-5150';
+
+/** The real Kafka bus, whose subscribe can be made to throw: the fault after introspection. */
+class SubscribeFailingKafkaBus extends KafkaEventBus {
+  failSubscribe = true;
+
+  override async subscribe(
+    topics: readonly string[],
+    groupId: string,
+    handler: MessageHandler,
+    options?: SubscribeOptions,
+  ): Promise<Subscription> {
+    if (this.failSubscribe) throw new Error(`consumer rejected: password=${CANARY}`);
+    return super.subscribe(topics, groupId, handler, options);
+  }
+}
+
+describe('IntelligenceModule lifecycle on the real broker', () => {
+  let reader: KafkaTopicReader;
+  const apps: TestingModule[] = [];
+  let serviceCount = 0;
+
+  const kafkaApp = async (bus: KafkaEventBus, service: string, logger?: object) => {
+    const app = await compileIntelligenceApp(
+      {
+        serviceName: service,
+        bus,
+        groupId: uniqueGroup(service),
+        introspection: { heartbeatIntervalMs: 200 },
+        wiring: { retry: false },
+      },
+      logger ? { logger: logger as never } : {},
+    );
+    apps.push(app);
+    return app;
+  };
+  const newService = () => `svc-${String(++serviceCount)}-${String(Date.now() % 100_000)}`;
+  const busFor = (Type = KafkaEventBus) =>
+    new Type(
+      {
+        clientId: 'lifecycle',
+        brokers: kafkaBrokers(),
+        sessionTimeoutMs: 10_000,
+        heartbeatIntervalMs: 500,
+        fetchMaxWaitMs: 200,
+      },
+      new LogSanitizer(),
+    );
+
+  beforeAll(async () => {
+    reader = await new KafkaTopicReader().start([INTROSPECTION_TOPIC, HEARTBEAT_TOPIC]);
+  });
+
+  afterAll(async () => {
+    await reader.stop();
+  });
+
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+  });
+
+  it('announces every node, beats for effect nodes, and says goodbye on close', async () => {
+    const service = newService();
+    const app = await kafkaApp(busFor(), service);
+    await app.init();
+    expect(app.get(IntelligenceRuntime).status().state).toBe('wired');
+    await waitFor(() => reader.of(INTROSPECTION_TOPIC, service).length === 3, 'startup events');
+    await waitFor(() => reader.of(HEARTBEAT_TOPIC, service).length >= 4, 'heartbeats');
+    const startup = reader.of(INTROSPECTION_TOPIC, service);
+    expect(startup.map((m) => m.payload.node_name).sort()).toEqual([
+      'alpha-effect',
+      'beta-effect',
+      'gamma-compute',
+    ]);
+    for (const message of [...startup, ...reader.of(HEARTBEAT_TOPIC, service)]) {
+      expect(message.headers.correlation_id).toBe(message.envelope.correlation_id);
+      expect(message.headers.event_type).toBe(message.envelope.event_type);
+      expect(message.headers.content_type).toBe('application/json');
+    }
+    const beatingNodes = new Set(
+      reader.of(HEARTBEAT_TOPIC, service).map((m) => m.payload.node_type),
+    );
+    expect(beatingNodes).toEqual(new Set(['effect']));
+    await app.close();
+    await waitFor(
+      () =>
+        reader.of(INTROSPECTION_TOPIC, service).filter((m) => m.payload.reason === 'shutdown')
+          .length === 3,
+      'shutdown events',
+    );
+  });
+
+  it('cleans up after a subscribe that throws once introspection is on Kafka, and wires again', async () => {
+    const logs = captureLogs();
+    try {
+      const service = newService();
+      const bus = busFor(SubscribeFailingKafkaBus) as SubscribeFailingKafkaBus;
+      const app = await kafkaApp(bus, service, logs.logger);
+      await app.init();
+      const runtime = app.get(IntelligenceRuntime);
+      expect(runtime.status()).toMatchObject({ state: 'failed', lastResult: { ok: false } });
+      await waitFor(
+        () => reader.of(INTROSPECTION_TOPIC, service).length === 3,
+        'startup events reached Kafka',
+      );
+      expect(app.get(WiringState).holdsAnything).toBe(false);
+      expect(app.get(IntrospectionGuard).acquired).toBe(false);
+      expect(bus.health().connected).toBe(false);
+
+      await pause(400);
+      const beatsAfterCleanup = reader.of(HEARTBEAT_TOPIC, service).length;
+      await pause(600);
+      expect(reader.of(HEARTBEAT_TOPIC, service)).toHaveLength(beatsAfterCleanup);
+
+      bus.failSubscribe = false;
+      expect(await runtime.wire()).toMatchObject({ ok: true, status: 'wired' });
+      await waitFor(
+        () => reader.of(INTROSPECTION_TOPIC, service).length === 6,
+        'second startup on Kafka',
+      );
+      await waitFor(
+        () => reader.of(HEARTBEAT_TOPIC, service).length >= beatsAfterCleanup + 2,
+        'beating again',
+      );
+      await app.close();
+      expect(logs.lines.length).toBeGreaterThan(0);
+      expect(logs.text()).not.toContain(CANARY);
+      expect(JSON.stringify(runtime.status())).not.toContain(CANARY);
+    } finally {
+      logs.restore();
+    }
+  });
+
+  it('keeps two apps on one broker apart: closing one leaves the other beating', async () => {
+    const [serviceA, serviceB] = [newService(), newService()];
+    const appA = await kafkaApp(busFor(), serviceA);
+    const appB = await kafkaApp(busFor(), serviceB);
+    await Promise.all([appA.init(), appB.init()]);
+    await appA.close();
+    await pause(300);
+    const beatsA = reader.of(HEARTBEAT_TOPIC, serviceA).length;
+    const beatsB = reader.of(HEARTBEAT_TOPIC, serviceB).length;
+    await waitFor(() => reader.of(HEARTBEAT_TOPIC, serviceB).length >= beatsB + 3, 'B beating');
+    expect(reader.of(HEARTBEAT_TOPIC, serviceA)).toHaveLength(beatsA);
+  });
+});
