@@ -28,6 +28,11 @@ export interface SubscribeOptions {
   fromBeginning?: boolean;
   /** Backoff before an unacknowledged message is delivered again. @default { initialMs: 100, maxMs: 10000 } */
   redelivery?: { initialMs: number; maxMs: number };
+  /**
+   * Messages of one partition handled at once; same-key messages keep their order and
+   * commits never pass the lowest unfinished offset. @default 1
+   */
+  concurrency?: number;
 }
 
 /** An open subscription: one member of a consumer group. */

@@ -9,6 +9,7 @@ import type {
 import { BusBufferFullError, BusMessageTooLargeError, BusNotConnectedError } from './bus.errors.js';
 import { EventBus } from './event-bus.js';
 import { InMemoryTopic } from './in-memory-topic.js';
+import { runKeyed } from './keyed-runner.js';
 import { keyBuffer, partitionForKey, toBuffer } from './message-codec.js';
 import { DEFAULT_REDELIVERY, redeliveryDelay, type BackoffRange } from './redelivery-backoff.js';
 
@@ -26,6 +27,7 @@ interface Member {
   readonly topics: readonly string[];
   readonly handler: MessageHandler;
   readonly redelivery: BackoffRange;
+  readonly concurrency: number;
   closed: boolean;
   readonly inFlight: Set<Promise<void>>;
   lastError?: string;
@@ -39,6 +41,8 @@ interface Pump {
 
 /** Messages handled before a pump yields to the event loop. */
 const YIELD_EVERY = 1_000;
+/** Messages of a partition handed to the keyed runner at once (concurrency > 1). */
+const KEYED_WINDOW = 100;
 
 /**
  * The embedded event bus: Kafka's delivery semantics inside one process. Consumer groups
@@ -108,6 +112,7 @@ export class InMemoryEventBus extends EventBus {
       topics: [...topics],
       handler,
       redelivery: options.redelivery ?? DEFAULT_REDELIVERY,
+      concurrency: options.concurrency ?? 1,
       closed: false,
       inFlight: new Set(),
     };
@@ -256,23 +261,53 @@ export class InMemoryEventBus extends EventBus {
     const cursor = log.cursors.get(groupId);
     if (!partition || !cursor) return;
     let failures = 0;
-    let handled = 0;
+    let delivered = 0;
     for (;;) {
       const member = this.assignee(groupId, log.name, index);
       const offset = cursor[index] ?? partition.end;
       const message = partition.at(offset);
       if (!member || !message) return;
-      const error = await this.deliver(member, message);
+      const { handled, error } =
+        member.concurrency > 1
+          ? await this.deliverKeyed(
+              member,
+              partition.entries.slice(
+                offset - partition.base,
+                offset - partition.base + KEYED_WINDOW,
+              ),
+            )
+          : await this.deliverOne(member, message);
+      cursor[index] = offset + handled;
       if (error === undefined) {
         failures = 0;
-        cursor[index] = offset + 1;
         log.trim(index, this.maxBuffered);
-        if (++handled % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+        delivered += handled;
+        if (delivered >= YIELD_EVERY) {
+          delivered = 0;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
         continue;
       }
+      log.trim(index, this.maxBuffered);
       failures += 1;
       await this.sleep(pump, redeliveryDelay(error, failures, member.redelivery));
     }
+  }
+
+  /** Runs a window of messages with per-key concurrency; counts the handled prefix. */
+  private async deliverKeyed(member: Member, messages: BusMessage[]) {
+    const running = runKeyed(messages, member.concurrency, member.handler, () => !member.closed);
+    const tracked = running.then(() => undefined);
+    member.inFlight.add(tracked);
+    const result = await running;
+    member.inFlight.delete(tracked);
+    if (result.error !== undefined) member.lastError = errorName(result.error);
+    return result;
+  }
+
+  private async deliverOne(member: Member, message: BusMessage) {
+    const error = await this.deliver(member, message);
+    return { handled: error === undefined ? 1 : 0, error };
   }
 
   /** Runs the handler; resolves to the error it threw, or undefined when it acknowledged. */
@@ -284,7 +319,7 @@ export class InMemoryEventBus extends EventBus {
       },
       (error: unknown) => {
         outcome = error ?? new Error('handler rejected');
-        member.lastError = error instanceof Error ? error.name : 'Error';
+        member.lastError = errorName(error);
       },
     );
     member.inFlight.add(run);
@@ -305,6 +340,10 @@ export class InMemoryEventBus extends EventBus {
       }, ms);
     });
   }
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : 'Error';
 }
 
 /** Calls a handler so that a synchronous throw becomes a rejection too. */

@@ -8,6 +8,7 @@ import type {
   SubscriptionHealth,
   SubscriptionState,
 } from './bus-message.interface.js';
+import { runKeyed } from './keyed-runner.js';
 import { DEFAULT_REDELIVERY, redeliveryDelay, type BackoffRange } from './redelivery-backoff.js';
 
 export interface KafkaSubscriptionSettings {
@@ -148,6 +149,11 @@ export class KafkaSubscription implements Subscription {
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const concurrency = this.options.concurrency ?? 1;
+    if (concurrency > 1) {
+      await this.eachBatchKeyed(payload, concurrency);
+      return;
+    }
     const { batch } = payload;
     const key = `${batch.topic}:${String(batch.partition)}`;
     let handled = 0;
@@ -166,6 +172,22 @@ export class KafkaSubscription implements Subscription {
         if (payload.isStale()) break;
       }
     }
+    await payload.commitOffsetsIfNecessary();
+  }
+
+  /** Handles a batch with per-key concurrency, resolving only the fully handled prefix. */
+  private async eachBatchKeyed(payload: EachBatchPayload, concurrency: number): Promise<void> {
+    const { batch } = payload;
+    const messages = batch.messages.map((message) =>
+      toBusMessage(batch.topic, batch.partition, message),
+    );
+    const result = await runKeyed(messages, concurrency, this.handler, () => payload.isRunning());
+    const last = messages[result.handled - 1];
+    if (last) payload.resolveOffset(last.offset);
+    const key = `${batch.topic}:${String(batch.partition)}`;
+    if (result.error !== undefined) this.redeliverLater(key, result.error, () => payload.pause());
+    else if (this.failures.size > 0) this.failures.delete(key);
+    await payload.heartbeat();
     await payload.commitOffsetsIfNecessary();
   }
 

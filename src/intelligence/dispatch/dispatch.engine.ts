@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { BusMessage } from '../bus/bus-message.interface.js';
 import type { EventBus } from '../bus/event-bus.js';
 import { INTELLIGENCE_CONFIG, type IntelligenceConfig } from '../intelligence.config.js';
+import { LogSanitizer } from '../logging/log-sanitizer.js';
 import { DispatchMetrics, type DispatchMetricsSnapshot } from './dispatch.metrics.js';
 import {
   PermanentHandlerError,
@@ -11,11 +12,13 @@ import {
 import { createEnvelope, HEADERS, toOutgoing } from './envelope.js';
 import { decodeMessage } from './envelope.codec.js';
 import type { HandlerDefinition } from './handler-definition.interface.js';
+import { IdempotencyWindow } from './idempotency-window.js';
 import type {
   DispatchContext,
   IntelligenceEvent,
   PublishOptions,
 } from './intelligence-event.interface.js';
+import { publishOperationCompleted, publishOperationStarted } from './operation-events.js';
 import { RouteTable } from './route-table.js';
 
 /** `dispatch()` before the engine was loaded, or a second `load()`. */
@@ -36,8 +39,13 @@ export class DispatchEngine {
   private bus: EventBus | undefined;
   private readonly counters = new DispatchMetrics();
   private readonly inFlight = new Map<Promise<unknown>, string>();
+  private readonly seen = new IdempotencyWindow();
+  private readonly logger = new Logger('DispatchEngine');
 
-  constructor(@Inject(INTELLIGENCE_CONFIG) private readonly config: IntelligenceConfig) {}
+  constructor(
+    @Inject(INTELLIGENCE_CONFIG) private readonly config: IntelligenceConfig,
+    @Inject(LogSanitizer) private readonly sanitizer: LogSanitizer,
+  ) {}
 
   get loaded(): boolean {
     return this.table !== undefined;
@@ -152,19 +160,60 @@ export class DispatchEngine {
     event: IntelligenceEvent,
     attempt: number,
   ): Promise<HandlerFailure | undefined> {
+    const idempotencyKey = handler.idempotencyKey
+      ? `${handler.name}\u0000${handler.idempotencyKey(event)}`
+      : undefined;
+    if (idempotencyKey !== undefined && this.seen.has(idempotencyKey)) {
+      this.counters.duplicate(handler.name);
+      return undefined;
+    }
+    const operation =
+      handler.operationEvents && this.bus
+        ? {
+            bus: this.bus,
+            facts: {
+              service: this.config.serviceName,
+              handler: handler.name,
+              node: handler.node,
+              event,
+            },
+          }
+        : undefined;
+    if (operation)
+      await this.quietly(() => publishOperationStarted(operation.bus, operation.facts));
     const started = performance.now();
     const ctx = this.contextFor(handler, event, attempt);
     const running = Promise.resolve().then(() => handler.invoke(event, ctx));
     this.inFlight.set(running, handler.node);
+    let failure: HandlerFailure | undefined;
     try {
       await running;
-      this.counters.observe(handler.name, true, performance.now() - started);
-      return undefined;
+      if (idempotencyKey !== undefined) this.seen.add(idempotencyKey);
     } catch (error) {
-      this.counters.observe(handler.name, false, performance.now() - started);
-      return { handler: handler.name, error, permanent: error instanceof PermanentHandlerError };
+      failure = { handler: handler.name, error, permanent: error instanceof PermanentHandlerError };
     } finally {
       this.inFlight.delete(running);
+    }
+    const durationMs = performance.now() - started;
+    this.counters.observe(handler.name, !failure, durationMs);
+    if (operation) {
+      const status = failure ? 'failed' : 'succeeded';
+      await this.quietly(() =>
+        publishOperationCompleted(operation.bus, operation.facts, { status, durationMs, attempt }),
+      );
+    }
+    return failure;
+  }
+
+  /** Operation events are observability: a failure to publish one never fails the handler. */
+  private async quietly(publish: () => Promise<void>): Promise<void> {
+    try {
+      await publish();
+    } catch (error) {
+      this.logger.warn({
+        msg: 'Operation event could not be published',
+        error: this.sanitizer.describeError(error),
+      });
     }
   }
 

@@ -3,6 +3,8 @@ export const LATENCY_BUCKETS_MS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 
 
 export interface HandlerStats {
   invoked: number;
+  /** Redeliveries recognised by the idempotency key and skipped. */
+  duplicatesSkipped: number;
   succeeded: number;
   failed: number;
   /** Cumulative counts per bucket of `LATENCY_BUCKETS_MS`, then +Inf. */
@@ -33,18 +35,12 @@ export class DispatchMetrics {
     counters.set(outcome, (counters.get(outcome) ?? 0) + 1);
   }
 
+  duplicate(handler: string): void {
+    this.stats(handler).duplicatesSkipped += 1;
+  }
+
   observe(handler: string, ok: boolean, latencyMs: number): void {
-    let stats = this.perHandler.get(handler);
-    if (!stats) {
-      stats = {
-        invoked: 0,
-        succeeded: 0,
-        failed: 0,
-        latencyBuckets: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0),
-        latencySumMs: 0,
-      };
-      this.perHandler.set(handler, stats);
-    }
+    const stats = this.stats(handler);
     stats.invoked += 1;
     if (ok) stats.succeeded += 1;
     else stats.failed += 1;
@@ -54,6 +50,22 @@ export class DispatchMetrics {
     for (let i = bucket; i < stats.latencyBuckets.length; i++) {
       stats.latencyBuckets[i] = (stats.latencyBuckets[i] ?? 0) + 1;
     }
+  }
+
+  private stats(handler: string): HandlerStats {
+    let stats = this.perHandler.get(handler);
+    if (!stats) {
+      stats = {
+        invoked: 0,
+        duplicatesSkipped: 0,
+        succeeded: 0,
+        failed: 0,
+        latencyBuckets: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0),
+        latencySumMs: 0,
+      };
+      this.perHandler.set(handler, stats);
+    }
+    return stats;
   }
 
   snapshot(): DispatchMetricsSnapshot {

@@ -1,8 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { BusMessage, Subscription } from '../bus/bus-message.interface.js';
+import { RetryLaterError } from '../bus/bus.errors.js';
+import { EventBus } from '../bus/event-bus.js';
+import { INTELLIGENCE_CONFIG, type IntelligenceConfig } from '../intelligence.config.js';
 import { LogSanitizer } from '../logging/log-sanitizer.js';
+import { deadLetterTopic, toDeadLetter, type DeadLetterFacts } from './dead-letter.js';
 import { DispatchEngine } from './dispatch.engine.js';
-import type { DispatchOutcome } from './dispatch-outcome.interface.js';
+import type { DispatchOutcome, HandlerFailure } from './dispatch-outcome.interface.js';
+import { retryDelay } from './retry-backoff.js';
 
 /** A delivery cut off by the drain deadline: left unacknowledged, so it is redelivered. */
 export class DeliveryAbandonedError extends Error {
@@ -12,35 +17,78 @@ export class DeliveryAbandonedError extends Error {
   }
 }
 
-/** A message whose handlers failed; the bus delivers it again. */
-export class HandlerFailedError extends Error {
-  override readonly name = 'HandlerFailedError';
-}
-
 export interface DrainResult {
   drained: boolean;
   /** Handlers still running at the deadline. */
   pending: string[];
 }
 
+export interface DeliveryStats {
+  retried: number;
+  deadLettered: number;
+  deadLetterFailures: number;
+  dropped: number;
+}
+
+interface Tracking {
+  attempts: number;
+  succeeded: Set<string>;
+  deadLetter?: DeadLetterFacts;
+  deadLetterAttempts: number;
+}
+
+/** Messages whose retry state is kept at once (older entries are forgotten first). */
+const MAX_TRACKED = 10_000;
+
 /**
- * The bridge from the bus to the engine: decides, from the dispatch outcome, whether a
- * message is acknowledged. Handles the bounded drain at shutdown.
+ * The bridge from the bus to the engine and the error policy: a transient handler error is
+ * retried with capped exponential backoff and jitter (the bus pauses only that partition)
+ * up to `maxAttempts`; a permanent one (invalid message, no handler, `PermanentHandlerError`,
+ * attempts used up) goes to the dead-letter topic with the original bytes. A message is
+ * acknowledged only once handled or dead-lettered: a failing dead-letter publish is retried,
+ * never dropped. Handlers that already succeeded are not run again on a retry.
  */
 @Injectable()
 export class MessageDelivery {
   private readonly logger = new Logger('MessageDelivery');
+  private readonly tracking = new Map<string, Tracking>();
+  private readonly counters: DeliveryStats = {
+    retried: 0,
+    deadLettered: 0,
+    deadLetterFailures: 0,
+    dropped: 0,
+  };
   private abandonment = createAbandonment();
 
   constructor(
     private readonly engine: DispatchEngine,
+    @Inject(EventBus) private readonly bus: EventBus,
+    @Inject(INTELLIGENCE_CONFIG) private readonly config: IntelligenceConfig,
     @Inject(LogSanitizer) private readonly sanitizer: LogSanitizer,
   ) {}
 
+  stats(): DeliveryStats {
+    return { ...this.counters };
+  }
+
   /** The bus handler: resolves to acknowledge, rejects to have the message redelivered. */
   async deliver(message: BusMessage): Promise<void> {
-    const outcome = await Promise.race([this.engine.dispatch(message), this.abandonment.promise]);
-    this.settle(message, outcome);
+    const id = `${message.topic}\u0000${String(message.partition)}\u0000${message.offset}`;
+    const tracking = this.tracking.get(id) ?? {
+      attempts: 0,
+      succeeded: new Set(),
+      deadLetterAttempts: 0,
+    };
+    if (tracking.deadLetter) {
+      await this.deadLetter(message, id, tracking, tracking.deadLetter);
+      return;
+    }
+    tracking.attempts += 1;
+    const outcome = await Promise.race([
+      this.engine.dispatch(message, tracking.attempts, tracking.succeeded),
+      this.abandonment.promise,
+    ]);
+    await this.settle(message, id, tracking, outcome);
   }
 
   /**
@@ -66,30 +114,143 @@ export class MessageDelivery {
     return { drained: false, pending };
   }
 
-  private settle(message: BusMessage, outcome: DispatchOutcome): void {
-    const where = { topic: message.topic, partition: message.partition, offset: message.offset };
+  private async settle(
+    message: BusMessage,
+    id: string,
+    tracking: Tracking,
+    outcome: DispatchOutcome,
+  ): Promise<void> {
     switch (outcome.status) {
       case 'success':
+        this.tracking.delete(id);
         return;
       case 'no_handler':
-        this.logger.warn({ msg: 'No handler for message; acknowledged', ...where });
-        return;
-      case 'invalid_message':
-        this.logger.warn({
-          msg: 'Invalid message; acknowledged',
-          ...where,
-          reason: outcome.reason,
-          detail: this.sanitizer.sanitize(outcome.detail),
+        await this.deadLetter(message, id, tracking, {
+          ...this.facts(
+            tracking,
+            'NoHandler',
+            `no handler for event type ${outcome.event?.eventType ?? outcome.eventType ?? '(unknown)'}`,
+          ),
+          ...(outcome.event ? { correlationId: outcome.event.correlationId } : {}),
         });
         return;
+      case 'invalid_message':
+        await this.deadLetter(
+          message,
+          id,
+          tracking,
+          this.facts(tracking, `InvalidMessage:${outcome.reason}`, outcome.detail),
+        );
+        return;
       case 'handler_error':
-        throw new HandlerFailedError(
-          outcome.failures
-            .map((failure) => `${failure.handler}: ${this.sanitizer.describeError(failure.error)}`)
-            .join('; '),
+        for (const name of outcome.succeeded) tracking.succeeded.add(name);
+        await this.handlerFailed(
+          message,
+          id,
+          tracking,
+          outcome.failures,
+          outcome.event.correlationId,
         );
     }
   }
+
+  private async handlerFailed(
+    message: BusMessage,
+    id: string,
+    tracking: Tracking,
+    failures: HandlerFailure[],
+    correlationId: string,
+  ): Promise<void> {
+    const reason = failures
+      .map((failure) => `${failure.handler}: ${this.sanitizer.describeError(failure.error)}`)
+      .join('; ');
+    const permanent = failures.some((failure) => failure.permanent);
+    if (!permanent && tracking.attempts < this.config.dispatch.maxAttempts) {
+      this.remember(id, tracking);
+      this.counters.retried += 1;
+      const delay = retryDelay(tracking.attempts, this.config.dispatch.backoff);
+      this.logger.warn({
+        msg: 'Handler failed; retrying',
+        ...where(message),
+        attempt: tracking.attempts,
+        retryInMs: delay,
+        error: reason,
+      });
+      throw new RetryLaterError(delay);
+    }
+    const failureClass = failures[0]?.error instanceof Error ? failures[0].error.name : 'Error';
+    await this.deadLetter(message, id, tracking, {
+      ...this.facts(tracking, failureClass, reason),
+      correlationId,
+    });
+  }
+
+  private async deadLetter(
+    message: BusMessage,
+    id: string,
+    tracking: Tracking,
+    facts: DeadLetterFacts,
+  ): Promise<void> {
+    if (this.config.dispatch.deadLetter === false) {
+      this.tracking.delete(id);
+      this.counters.dropped += 1;
+      this.logger.error({
+        msg: 'Message failed; dead letters are off, dropped',
+        ...where(message),
+        reason: facts.reason,
+      });
+      return;
+    }
+    const topic = deadLetterTopic(message.topic, this.config.dispatch.deadLetter);
+    try {
+      await this.bus.publish(topic, toDeadLetter(message, facts));
+    } catch (error) {
+      tracking.deadLetter = facts;
+      tracking.deadLetterAttempts += 1;
+      this.remember(id, tracking);
+      this.counters.deadLetterFailures += 1;
+      const delay = retryDelay(tracking.deadLetterAttempts, this.config.dispatch.backoff);
+      this.logger.error({
+        msg: 'Dead-letter publish failed; the message stays uncommitted and is retried',
+        ...where(message),
+        deadLetterTopic: topic,
+        retryInMs: delay,
+        error: this.sanitizer.describeError(error),
+      });
+      throw new RetryLaterError(delay, { cause: error });
+    }
+    this.tracking.delete(id);
+    this.counters.deadLettered += 1;
+    this.logger.warn({
+      msg: 'Message dead-lettered',
+      ...where(message),
+      deadLetterTopic: topic,
+      failureClass: facts.failureClass,
+      reason: facts.reason,
+      attempts: facts.attempts,
+    });
+  }
+
+  private facts(tracking: Tracking, failureClass: string, reason: string): DeadLetterFacts {
+    return {
+      groupId: this.config.groupId,
+      failureClass,
+      reason: this.sanitizer.sanitize(reason),
+      attempts: tracking.attempts,
+    };
+  }
+
+  private remember(id: string, tracking: Tracking): void {
+    this.tracking.set(id, tracking);
+    if (this.tracking.size > MAX_TRACKED) {
+      const oldest = this.tracking.keys().next();
+      if (!oldest.done) this.tracking.delete(oldest.value);
+    }
+  }
+}
+
+function where(message: BusMessage) {
+  return { topic: message.topic, partition: message.partition, offset: message.offset };
 }
 
 /** A promise that only ever rejects, when told to: races in-flight deliveries at the deadline. */

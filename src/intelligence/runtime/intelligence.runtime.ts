@@ -10,7 +10,8 @@ import type { BusHealth } from '../bus/bus-message.interface.js';
 import { EventBus } from '../bus/event-bus.js';
 import { redeliveryDelay } from '../bus/redelivery-backoff.js';
 import { DispatchEngine } from '../dispatch/dispatch.engine.js';
-import { IntelligenceExplorer } from '../dispatch/intelligence.explorer.js';
+import { HandlerDiscoveryError, IntelligenceExplorer } from '../dispatch/intelligence.explorer.js';
+import { parseTopic } from '../dispatch/topic-name.js';
 import { MessageDelivery } from '../dispatch/message.delivery.js';
 import { INTELLIGENCE_CONFIG, type IntelligenceConfig } from '../intelligence.config.js';
 import { IntrospectionPublisher } from '../introspection/introspection.publisher.js';
@@ -156,6 +157,7 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
     const state = this.wiringState;
     const generation = state.generation;
     const { nodes, handlers } = this.explorer.explore();
+    this.checkTopicNames(handlers.map((handler) => handler.topic));
     this.engine.load(handlers, this.bus);
     state.dispatchEngine = this.engine;
 
@@ -176,7 +178,7 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
         topics,
         this.config.groupId,
         (message) => this.delivery.deliver(message),
-        { redelivery: this.config.dispatch.backoff },
+        { redelivery: this.config.dispatch.backoff, concurrency: this.config.dispatch.concurrency },
       );
       if (state.generation !== generation) {
         await subscription.close();
@@ -185,6 +187,16 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
       state.subscriptions.push(subscription);
     }
     return { topics, handlers: handlers.length };
+  }
+
+  /** Applies `dispatch.topicValidation` to the platform's `onex.<kind>.<producer>.<name>.v<N>` form. */
+  private checkTopicNames(topics: string[]): void {
+    const mode = this.config.dispatch.topicValidation;
+    const bad = [...new Set(topics)].filter((topic) => parseTopic(topic) === undefined);
+    if (mode === 'off' || bad.length === 0) return;
+    const problem = `Topics not of the form onex.<evt|cmd|intent>.<producer>.<name>.v<N>: ${bad.join(', ')}`;
+    if (mode === 'reject') throw new HandlerDiscoveryError(problem);
+    this.logger.warn({ msg: problem });
   }
 
   private scheduleRetry(): void {

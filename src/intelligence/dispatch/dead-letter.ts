@@ -1,0 +1,57 @@
+import type { BusMessage, OutgoingMessage } from '../bus/bus-message.interface.js';
+import { DEAD_LETTER_TOPICS } from '../intelligence.constants.js';
+import { topicCategory } from './topic-name.js';
+
+/** Headers a dead letter carries besides the original ones. */
+export const DEAD_LETTER_HEADERS = [
+  'original_topic',
+  'original_partition',
+  'original_offset',
+  'original_timestamp',
+  'consumer_group',
+  'failure_reason',
+  'failure_class',
+  'failure_timestamp',
+  'attempts',
+  'correlation_id',
+] as const;
+
+export interface DeadLetterFacts {
+  groupId: string;
+  /** Already sanitized. */
+  reason: string;
+  failureClass: string;
+  attempts: number;
+  correlationId?: string;
+}
+
+/** The dead-letter topic of a message: `onex.dlq.<events|commands|intents>.v1`, or the configured one. */
+export function deadLetterTopic(topic: string, configured: boolean | { topic: string }): string {
+  if (typeof configured === 'object') return configured.topic;
+  return DEAD_LETTER_TOPICS[topicCategory(topic)];
+}
+
+/**
+ * The dead letter of `message`: the original key and bytes untouched, the original headers
+ * (earlier failure headers replaced) plus provenance and failure headers.
+ */
+export function toDeadLetter(message: BusMessage, facts: DeadLetterFacts): OutgoingMessage {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.headers)) {
+    if (!(DEAD_LETTER_HEADERS as readonly string[]).includes(name)) headers[name] = value;
+  }
+  const correlationId = facts.correlationId ?? message.headers.correlation_id;
+  Object.assign(headers, {
+    original_topic: message.topic,
+    original_partition: String(message.partition),
+    original_offset: message.offset,
+    original_timestamp: message.timestamp,
+    consumer_group: facts.groupId,
+    failure_reason: facts.reason,
+    failure_class: facts.failureClass,
+    failure_timestamp: new Date().toISOString(),
+    attempts: String(facts.attempts),
+    ...(correlationId === undefined ? {} : { correlation_id: correlationId }),
+  });
+  return { key: message.key, value: message.value ?? Buffer.alloc(0), headers };
+}
