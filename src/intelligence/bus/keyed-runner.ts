@@ -30,7 +30,7 @@ export async function runKeyed(
     const message = messages[index];
     if (!message) break;
     while (active.size >= concurrency) await Promise.race(active);
-    if (failed()) break;
+    if (failed() || !keepGoing()) break;
     const key = message.key ? message.key.toString('latin1') : undefined;
     const previous = key === undefined ? undefined : tails.get(key);
     const run = (previous ?? Promise.resolve())

@@ -1,0 +1,132 @@
+import { describe, expect, it } from '@jest/globals';
+import type { BusMessage } from '../../../src/intelligence/bus/bus-message.interface.js';
+import { decodeMessage } from '../../../src/intelligence/dispatch/envelope.codec.js';
+import { createEnvelope, toOutgoing } from '../../../src/intelligence/dispatch/envelope.js';
+import { parseTopic, topicCategory } from '../../../src/intelligence/dispatch/topic-name.js';
+
+const TOPIC = 'onex.cmd.omniintelligence.pattern-learning.v1';
+const UUID = '6f1c9a52-3d1e-4a4b-9c2f-0e8b5d7a1c33';
+
+function message(value: Buffer | string | null, headers: Record<string, string> = {}): BusMessage {
+  return {
+    topic: TOPIC,
+    partition: 2,
+    offset: '41',
+    timestamp: '1700000000000',
+    key: null,
+    value: typeof value === 'string' ? Buffer.from(value) : value,
+    headers,
+  };
+}
+
+describe('decodeMessage', () => {
+  it('decodes a platform envelope into the handler event', () => {
+    const envelope = createEnvelope({
+      topic: TOPIC,
+      payload: { session_id: 's-1' },
+      causationId: UUID,
+    });
+    const outgoing = toOutgoing(envelope);
+    const result = decodeMessage(message(outgoing.value, outgoing.headers));
+    expect(result).toEqual({
+      ok: true,
+      event: expect.objectContaining({
+        payload: { session_id: 's-1' },
+        eventType: 'pattern-learning',
+        category: 'command',
+        envelopeId: envelope.envelope_id,
+        correlationId: envelope.correlation_id,
+        causationId: UUID,
+        topic: TOPIC,
+        partition: 2,
+        offset: '41',
+      }),
+    });
+  });
+
+  it('takes a bare JSON object as the payload, with its UUID correlation id', () => {
+    const result = decodeMessage(
+      message(JSON.stringify({ correlation_id: UUID, session_id: 's-2' })),
+    );
+    expect(result.ok && result.event).toMatchObject({
+      payload: { correlation_id: UUID, session_id: 's-2' },
+      correlationId: UUID,
+      eventType: 'pattern-learning',
+      causationId: null,
+    });
+  });
+
+  it('makes a fresh correlation id when a bare payload has none that is a UUID', () => {
+    const result = decodeMessage(message(JSON.stringify({ correlation_id: 'not-a-uuid' })));
+    expect(result.ok && result.event.correlationId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(result.ok && result.event.correlationId).not.toBe('not-a-uuid');
+  });
+
+  it.each([
+    ['empty', null],
+    ['bad_utf8', Buffer.from([0x7b, 0xff, 0xfe, 0x7d])],
+    ['bad_json', '{"session_id": '],
+    ['not_an_object', '[1,2,3]'],
+    [
+      'invalid_envelope',
+      JSON.stringify({
+        envelope_id: 'e',
+        payload: {},
+        event_type: '',
+        correlation_id: UUID,
+        timestamp: 't',
+      }),
+    ],
+  ])('rejects %s as permanently invalid', (reason, value) => {
+    expect(decodeMessage(message(value))).toMatchObject({ ok: false, reason });
+  });
+
+  it('rejects an envelope whose category differs from the topic', () => {
+    const envelope = createEnvelope({ topic: 'onex.evt.x.y.v1', payload: {} });
+    expect(decodeMessage(message(JSON.stringify(envelope)))).toMatchObject({
+      ok: false,
+      reason: 'category_mismatch',
+    });
+  });
+
+  it('rejects an envelope whose correlation header disagrees with it', () => {
+    const envelope = createEnvelope({ topic: TOPIC, payload: {} });
+    expect(
+      decodeMessage(message(JSON.stringify(envelope), { correlation_id: UUID })),
+    ).toMatchObject({
+      ok: false,
+      reason: 'invalid_envelope',
+    });
+  });
+});
+
+describe('envelopes and topics', () => {
+  it('writes headers that agree with the envelope', () => {
+    const envelope = createEnvelope({ topic: TOPIC, payload: { a: 1 }, eventType: 'custom' });
+    const outgoing = toOutgoing(envelope);
+    expect(outgoing.headers).toEqual({
+      correlation_id: envelope.correlation_id,
+      event_type: 'custom',
+      content_type: 'application/json',
+    });
+    expect(outgoing.key).toBe(envelope.correlation_id);
+    expect(JSON.parse(outgoing.value as string)).toMatchObject({
+      metadata: { tags: { message_category: 'command' } },
+      retry_count: 0,
+      timestamp: expect.stringMatching(/Z$/),
+    });
+  });
+
+  it('parses platform topic names and their categories', () => {
+    expect(parseTopic('onex.evt.omniintelligence.pattern-learned.v2')).toEqual({
+      kind: 'evt',
+      producer: 'omniintelligence',
+      eventName: 'pattern-learned',
+      version: 2,
+    });
+    expect(parseTopic('orders.created')).toBeUndefined();
+    expect(parseTopic('onex.evt.Upper.case.v1')).toBeUndefined();
+    expect(topicCategory('onex.intent.x.y.v1')).toBe('intent');
+    expect(topicCategory('onex.cmd.x.y.v1')).toBe('command');
+  });
+});
