@@ -26,6 +26,10 @@ export type {
 export { IntelligenceNode } from './dispatch/intelligence-node.decorator.js';
 export { HandlerDiscoveryError } from './dispatch/intelligence.explorer.js';
 export { parseTopic, topicCategory, type MessageCategory } from './dispatch/topic-name.js';
+export {
+  IntelligenceHealthIndicator,
+  type IntelligenceHealthDetails,
+} from './health/intelligence-health.indicator.js';
 export type { IntelligenceConfig } from './intelligence.config.js';
 export * from './intelligence.constants.js';
 export { IntelligenceModule } from './intelligence.module.js';
@@ -45,6 +49,7 @@ export type {
   IntrospectionNode,
   NodeKind,
 } from './introspection/introspection-node.interface.js';
+export { IntelligenceMetrics } from './metrics/intelligence-metrics.service.js';
 export { IntrospectionPublisher } from './introspection/introspection.publisher.js';
 export { nodeIdFor } from './introspection/node-id.js';
 export { LogSanitizer, type LogSanitizerOptions } from './logging/log-sanitizer.js';

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
 import { createEventBus } from './bus/create-event-bus.js';
 import { EventBus } from './bus/event-bus.js';
 import { DispatchEngine } from './dispatch/dispatch.engine.js';
@@ -13,6 +14,8 @@ import {
 import { ConfigurableModuleClass, INTELLIGENCE_OPTIONS } from './intelligence.module-definition.js';
 import { validateIntelligenceOptions } from './intelligence.options-validation.js';
 import type { IntelligenceModuleOptions } from './intelligence.options.js';
+import { IntelligenceHealthIndicator } from './health/intelligence-health.indicator.js';
+import { IntelligenceMetrics } from './metrics/intelligence-metrics.service.js';
 import { IntrospectionGuard } from './introspection/introspection.guard.js';
 import { IntrospectionPublisher } from './introspection/introspection.publisher.js';
 import { LogSanitizer } from './logging/log-sanitizer.js';
@@ -29,7 +32,7 @@ import { WiringState } from './runtime/wiring.state.js';
  * ```
  */
 @Module({
-  imports: [DiscoveryModule],
+  imports: [DiscoveryModule, TerminusModule],
   providers: [
     {
       provide: INTELLIGENCE_CONFIG,
@@ -58,6 +61,8 @@ import { WiringState } from './runtime/wiring.state.js';
     WiringState,
     IntelligenceCleanupService,
     IntelligenceRuntime,
+    IntelligenceHealthIndicator,
+    IntelligenceMetrics,
   ],
   exports: [
     LogSanitizer,
@@ -67,6 +72,8 @@ import { WiringState } from './runtime/wiring.state.js';
     IntrospectionPublisher,
     IntelligenceCleanupService,
     IntelligenceRuntime,
+    IntelligenceHealthIndicator,
+    IntelligenceMetrics,
   ],
 })
 export class IntelligenceModule extends ConfigurableModuleClass {}

@@ -3,7 +3,11 @@ import type { BusMessage } from '../bus/bus-message.interface.js';
 import type { EventBus } from '../bus/event-bus.js';
 import { INTELLIGENCE_CONFIG, type IntelligenceConfig } from '../intelligence.config.js';
 import { LogSanitizer } from '../logging/log-sanitizer.js';
-import { DispatchMetrics, type DispatchMetricsSnapshot } from './dispatch.metrics.js';
+import {
+  DispatchMetrics,
+  type DispatchMetricsSnapshot,
+  type LatencyListener,
+} from './dispatch.metrics.js';
 import {
   PermanentHandlerError,
   type DispatchOutcome,
@@ -69,6 +73,12 @@ export class DispatchEngine {
 
   metrics(): DispatchMetricsSnapshot {
     return this.counters.snapshot();
+  }
+
+  /** Subscribes to every handler run's latency; returns the unsubscribe function. */
+  onLatency(listener: LatencyListener): () => void {
+    this.counters.latencyListeners.add(listener);
+    return () => this.counters.latencyListeners.delete(listener);
   }
 
   /** Handlers of `node` running now. */

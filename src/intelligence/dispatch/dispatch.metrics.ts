@@ -19,7 +19,12 @@ export interface DispatchMetricsSnapshot {
 }
 
 /** Counters and a latency histogram, per topic and per handler; bounded by the route table. */
+export type LatencyListener = (handler: string, ok: boolean, latencyMs: number) => void;
+
 export class DispatchMetrics {
+  /** Called on every handler run, e.g. to feed a Prometheus histogram. */
+  readonly latencyListeners = new Set<LatencyListener>();
+
   private readonly outcomes = new Map<string, number>();
   private readonly perTopic = new Map<string, Map<string, number>>();
   private readonly perHandler = new Map<string, HandlerStats>();
@@ -40,6 +45,7 @@ export class DispatchMetrics {
   }
 
   observe(handler: string, ok: boolean, latencyMs: number): void {
+    for (const listener of this.latencyListeners) listener(handler, ok, latencyMs);
     const stats = this.stats(handler);
     stats.invoked += 1;
     if (ok) stats.succeeded += 1;

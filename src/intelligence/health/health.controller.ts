@@ -1,28 +1,35 @@
-import { Controller, Get, HttpCode, HttpStatus, Res, type Type } from '@nestjs/common';
-import { IntelligenceRuntime } from '../runtime/intelligence.runtime.js';
+import { Controller, Get, type Type } from '@nestjs/common';
+import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { IntelligenceHealthIndicator } from './intelligence-health.indicator.js';
 
-interface StatusResponse {
-  status(code: number): unknown;
-}
-
-/** Builds the health controller mounted at `path` (terminus's JSON shape, 503 when down). */
+/**
+ * Builds the health controller mounted at `path`: `GET path` and `GET path/ready`
+ * (readiness), `GET path/live` (liveness); terminus's JSON shape, 503 when down.
+ */
 export function createHealthController(path: string): Type {
   @Controller(path)
   class IntelligenceHealthController {
-    constructor(private readonly runtime: IntelligenceRuntime) {}
+    constructor(
+      private readonly health: HealthCheckService,
+      private readonly indicator: IntelligenceHealthIndicator,
+    ) {}
 
     @Get()
-    @HttpCode(HttpStatus.OK)
-    check(@Res({ passthrough: true }) response: StatusResponse) {
-      const bus = this.runtime.busHealth();
-      const up = this.runtime.status().state === 'wired' && bus.connected;
-      const details = {
-        intelligence: { status: up ? 'up' : 'down', ...this.runtime.status(), bus },
-      };
-      if (!up) response.status(HttpStatus.SERVICE_UNAVAILABLE);
-      return up
-        ? { status: 'ok', info: details, error: {}, details }
-        : { status: 'error', info: {}, error: details, details };
+    @HealthCheck()
+    check() {
+      return this.health.check([() => this.indicator.isReady()]);
+    }
+
+    @Get('ready')
+    @HealthCheck()
+    ready() {
+      return this.health.check([() => this.indicator.isReady()]);
+    }
+
+    @Get('live')
+    @HealthCheck()
+    live() {
+      return this.health.check([() => this.indicator.isLive()]);
     }
   }
   return IntelligenceHealthController;

@@ -99,13 +99,14 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
     };
   }
 
+  /** Live state of the event bus (connection, consumers, partitions). */
+  busHealth(): BusHealth {
+    return this.bus.health();
+  }
+
   /** Wired, and not cleaned up since (a direct `IntelligenceCleanupService.run()` also counts). */
   private isWired(): boolean {
     return this.state === 'wired' && this.wiringState.busConnected;
-  }
-
-  busHealth(): BusHealth {
-    return this.bus.health();
   }
 
   private async attempt(): Promise<WiringResult> {

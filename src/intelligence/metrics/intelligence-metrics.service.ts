@@ -1,0 +1,140 @@
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DispatchEngine } from '../dispatch/dispatch.engine.js';
+import { MessageDelivery } from '../dispatch/message.delivery.js';
+import { IntelligenceRuntime, type RuntimeState } from '../runtime/intelligence.runtime.js';
+import { WiringState } from '../runtime/wiring.state.js';
+
+const STATES: RuntimeState[] = [
+  'idle',
+  'wiring',
+  'wired',
+  'failed',
+  'retrying',
+  'draining',
+  'stopped',
+];
+
+/**
+ * Prometheus metrics of the module in a registry of its own (two apps never share one).
+ * Labels are bounded: topics and handlers come from the frozen route table, nodes from
+ * discovery, outcomes and states from fixed sets; payloads and errors are never labels.
+ */
+@Injectable()
+export class IntelligenceMetrics implements OnModuleDestroy {
+  readonly registry = new Registry();
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    engine: DispatchEngine,
+    delivery: MessageDelivery,
+    runtime: IntelligenceRuntime,
+    wiring: WiringState,
+  ) {
+    const registers = [this.registry];
+    const latency = new Histogram({
+      name: 'intelligence_handler_duration_seconds',
+      help: 'Handler latency',
+      labelNames: ['handler', 'result'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.unsubscribe = engine.onLatency((handler, ok, ms) => {
+      latency.observe({ handler, result: ok ? 'success' : 'error' }, ms / 1000);
+    });
+    new Counter({
+      name: 'intelligence_messages_total',
+      help: 'Messages dispatched, by topic and outcome',
+      labelNames: ['topic', 'outcome'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [topic, outcomes] of Object.entries(engine.metrics().perTopic)) {
+          for (const [outcome, count] of Object.entries(outcomes))
+            this.inc({ topic, outcome }, count);
+        }
+      },
+    });
+    new Counter({
+      name: 'intelligence_handler_duplicates_skipped_total',
+      help: 'Redeliveries skipped by idempotency key',
+      labelNames: ['handler'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [handler, stats] of Object.entries(engine.metrics().perHandler)) {
+          this.inc({ handler }, stats.duplicatesSkipped);
+        }
+      },
+    });
+    new Counter({
+      name: 'intelligence_delivery_total',
+      help: 'Retries, dead letters, dead-letter publish failures and drops',
+      labelNames: ['event'],
+      registers,
+      collect() {
+        this.reset();
+        const stats = delivery.stats();
+        this.inc({ event: 'retried' }, stats.retried);
+        this.inc({ event: 'dead_lettered' }, stats.deadLettered);
+        this.inc({ event: 'dead_letter_failed' }, stats.deadLetterFailures);
+        this.inc({ event: 'dropped' }, stats.dropped);
+      },
+    });
+    new Counter({
+      name: 'intelligence_heartbeats_total',
+      help: 'Heartbeats of the current wiring, by node and result',
+      labelNames: ['node', 'result'],
+      registers,
+      collect() {
+        this.reset();
+        for (const proxy of wiring.introspectionProxies) {
+          this.inc({ node: proxy.node.name, result: 'sent' }, proxy.beatsSent);
+          this.inc({ node: proxy.node.name, result: 'failed' }, proxy.beatsFailed);
+        }
+      },
+    });
+    new Gauge({
+      name: 'intelligence_wiring_state',
+      help: '1 for the current wiring state',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const current = runtime.status().state;
+        for (const state of STATES) this.set({ state }, state === current ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'intelligence_wiring_failed_attempts',
+      help: 'Failed wiring attempts since the last success',
+      registers,
+      collect() {
+        this.set(runtime.status().failedAttempts);
+      },
+    });
+    new Gauge({
+      name: 'intelligence_assigned_partitions',
+      help: 'Partitions assigned to this instance, by consumer group',
+      labelNames: ['group'],
+      registers,
+      collect() {
+        this.reset();
+        for (const subscription of runtime.busHealth().subscriptions) {
+          this.inc(
+            { group: subscription.groupId },
+            Object.values(subscription.assigned).flat().length,
+          );
+        }
+      },
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe();
+  }
+
+  /** The exposition text and its content type. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
