@@ -52,6 +52,10 @@ describe('health and metrics endpoints of the whole app', () => {
 
   it('is ready and live when wired on the embedded bus, with heartbeat ages', async () => {
     app = await bootApp({ bus: { kind: 'memory' } });
+    await waitFor(
+      async () => (await http(app as INestApplication).get('/health/ready')).status === 200,
+      'ready',
+    );
     const ready = await http(app).get('/health/ready').expect(200);
     expect(ready.body).toMatchObject({
       status: 'ok',
@@ -71,7 +75,9 @@ describe('health and metrics endpoints of the whole app', () => {
 
   it('is ready on the real Kafka broker', async () => {
     app = await bootApp({ bus: { kind: 'kafka', brokers: kafkaBrokers(), fetchMaxWaitMs: 200 } });
-    const response = await http(app).get('/health/ready').expect(200);
+    const server = http(app);
+    await waitFor(async () => (await server.get('/health/ready')).status === 200, 'ready');
+    const response = await server.get('/health/ready').expect(200);
     expect(response.body).toMatchObject({
       info: {
         intelligence: {
