@@ -14,6 +14,7 @@ export interface IntelligenceConfig {
     deadLetter: boolean | { topic: string };
     concurrency: number;
     topicValidation: 'warn' | 'reject' | 'off';
+    startFrom: 'earliest' | 'latest';
   };
   wiring: { failFast: boolean; retry: { initialMs: number; maxMs: number } | false };
   shutdown: { drainTimeoutMs: number };
@@ -39,6 +40,7 @@ export function resolveIntelligenceConfig(options: IntelligenceModuleOptions): I
       deadLetter: options.dispatch?.deadLetter ?? true,
       concurrency: options.dispatch?.concurrency ?? 1,
       topicValidation: options.dispatch?.topicValidation ?? 'warn',
+      startFrom: options.dispatch?.startFrom ?? 'earliest',
     },
     wiring: {
       failFast: options.wiring?.failFast ?? false,

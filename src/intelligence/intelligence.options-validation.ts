@@ -51,6 +51,7 @@ const schema = z.object({
       deadLetter: z.union([z.boolean(), z.object({ topic: z.string().min(1) })]).optional(),
       concurrency: positiveInt.optional(),
       topicValidation: z.enum(['warn', 'reject', 'off']).optional(),
+      startFrom: z.enum(['earliest', 'latest']).optional(),
     })
     .optional(),
   wiring: z

@@ -38,6 +38,11 @@ export interface DispatchOptions {
   deadLetter?: boolean | { topic: string };
   /** Messages of one partition handled at once (ordered per key). @default 1 */
   concurrency?: number;
+  /**
+   * Where a consumer group with no committed offset starts: `'earliest'` loses nothing that
+   * was published before the group's first commit; `'latest'` skips history. @default 'earliest'
+   */
+  startFrom?: 'earliest' | 'latest';
   /** What to do with subscribed topics not of the `onex.<kind>.<producer>.<name>.v<N>` form. @default 'warn' */
   topicValidation?: 'warn' | 'reject' | 'off';
 }

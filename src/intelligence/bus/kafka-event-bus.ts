@@ -24,6 +24,7 @@ import {
 import { EventBus } from './event-bus.js';
 import type { KafkaBusOptions } from './kafka-bus.options.js';
 import { kafkaLogCreator } from './kafka-log-creator.js';
+import { ProduceBatcher } from './kafka-produce-batcher.js';
 import { KafkaSubscription } from './kafka-subscription.js';
 import { ensureTopics, type TopicSpec } from './kafka-topic-admin.js';
 
@@ -41,6 +42,9 @@ export class KafkaEventBus extends EventBus {
   private readonly knownTopics = new Set<string>();
   private connected = false;
   private lastError: string | undefined;
+  private readonly batcher = new ProduceBatcher((topic, messages) =>
+    this.publishBatch(topic, messages),
+  );
 
   constructor(
     private readonly options: KafkaEventBusOptions,
@@ -83,8 +87,10 @@ export class KafkaEventBus extends EventBus {
     this.lastError = undefined;
   }
 
+  /** Concurrent publishes to one topic share produce requests (see `ProduceBatcher`). */
   publish(topic: string, message: OutgoingMessage): Promise<void> {
-    return this.publishBatch(topic, [message]);
+    if (!this.connected) return Promise.reject(new BusNotConnectedError('publish'));
+    return this.batcher.add(topic, message);
   }
 
   async publishBatch(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {

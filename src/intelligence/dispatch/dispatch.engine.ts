@@ -170,9 +170,14 @@ export class DispatchEngine {
     event: IntelligenceEvent,
     attempt: number,
   ): Promise<HandlerFailure | undefined> {
-    const idempotencyKey = handler.idempotencyKey
-      ? `${handler.name}\u0000${handler.idempotencyKey(event)}`
-      : undefined;
+    let idempotencyKey: string | undefined;
+    try {
+      idempotencyKey = handler.idempotencyKey
+        ? `${handler.name}\u0000${handler.idempotencyKey(event)}`
+        : undefined;
+    } catch (error) {
+      return { handler: handler.name, error, permanent: false };
+    }
     if (idempotencyKey !== undefined && this.seen.has(idempotencyKey)) {
       this.counters.duplicate(handler.name);
       return undefined;

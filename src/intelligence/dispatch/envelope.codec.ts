@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { v5 as uuidV5 } from 'uuid';
 import type { BusMessage } from '../bus/bus-message.interface.js';
 import type { Envelope } from './envelope.js';
 import { HEADERS } from './envelope.js';
@@ -12,6 +13,7 @@ export type InvalidReason =
 export type DecodeResult =
   { ok: true; event: IntelligenceEvent } | { ok: false; reason: InvalidReason; detail: string };
 
+const BARE_PAYLOAD_NAMESPACE = uuidV5('onex.intelligence.bare-payload', uuidV5.URL);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -96,7 +98,7 @@ function fromBarePayload(record: Record<string, unknown>, message: BusMessage): 
       payload: record,
       eventType: message.headers[HEADERS.eventType] ?? defaultEventType(message.topic),
       category: topicCategory(message.topic),
-      envelopeId: randomUUID(),
+      envelopeId: positionId(message),
       correlationId,
       causationId: null,
       timestamp: new Date(Number(message.timestamp) || Date.now()).toISOString(),
@@ -107,6 +109,14 @@ function fromBarePayload(record: Record<string, unknown>, message: BusMessage): 
       headers: message.headers,
     },
   };
+}
+
+/** A bare payload has no envelope id: derive one from its position, so redeliveries share it. */
+function positionId(message: BusMessage): string {
+  return uuidV5(
+    `${message.topic}/${String(message.partition)}/${message.offset}`,
+    BARE_PAYLOAD_NAMESPACE,
+  );
 }
 
 function field(value: unknown, name: string): unknown {

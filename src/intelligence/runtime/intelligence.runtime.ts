@@ -179,7 +179,11 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
         topics,
         this.config.groupId,
         (message) => this.delivery.deliver(message),
-        { redelivery: this.config.dispatch.backoff, concurrency: this.config.dispatch.concurrency },
+        {
+          redelivery: this.config.dispatch.backoff,
+          concurrency: this.config.dispatch.concurrency,
+          fromBeginning: this.config.dispatch.startFrom === 'earliest',
+        },
       );
       if (state.generation !== generation) {
         await subscription.close();

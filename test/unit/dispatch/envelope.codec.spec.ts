@@ -56,6 +56,17 @@ describe('decodeMessage', () => {
     });
   });
 
+  it('gives a bare payload an envelope id derived from its position, the same on redelivery', () => {
+    const body = JSON.stringify({ session_id: 's' });
+    const first = decodeMessage(message(body));
+    const again = decodeMessage(message(body));
+    const elsewhere = decodeMessage({ ...message(body), offset: '42' });
+    expect(first.ok && again.ok && first.event.envelopeId === again.event.envelopeId).toBe(true);
+    expect(first.ok && elsewhere.ok && first.event.envelopeId !== elsewhere.event.envelopeId).toBe(
+      true,
+    );
+  });
+
   it('makes a fresh correlation id when a bare payload has none that is a UUID', () => {
     const result = decodeMessage(message(JSON.stringify({ correlation_id: 'not-a-uuid' })));
     expect(result.ok && result.event.correlationId).toMatch(/^[0-9a-f-]{36}$/);
