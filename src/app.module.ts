@@ -1,21 +1,33 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { INTELLIGENCE_REDACT_PATHS, IntelligenceModule } from './intelligence/index.js';
-import { loadServiceConfig } from './service.config.js';
+import { PatternNodesModule } from './nodes/index.js';
+import type { ServiceConfig } from './service.config.js';
 
-const config = loadServiceConfig(process.env);
-
-/** The runnable intelligence service. */
-@Module({
-  imports: [
-    LoggerModule.forRoot({
-      pinoHttp: {
-        level: config.logLevel,
-        redact: { paths: [...INTELLIGENCE_REDACT_PATHS], censor: '[REDACTED]' },
-        autoLogging: false,
-      },
-    }),
-    IntelligenceModule.forRoot({ serviceName: config.serviceName, bus: config.bus }),
-  ],
-})
-export class AppModule {}
+/** The runnable intelligence service: the pattern nodes on the module, pino logs, health, metrics. */
+@Module({})
+export class AppModule {
+  static forRoot(config: ServiceConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.logLevel,
+            redact: { paths: [...INTELLIGENCE_REDACT_PATHS], censor: '[REDACTED]' },
+            autoLogging: false,
+          },
+        }),
+        IntelligenceModule.forRoot({
+          serviceName: config.serviceName,
+          bus: config.bus,
+          ...(config.groupId === undefined ? {} : { groupId: config.groupId }),
+          introspection: { heartbeatIntervalMs: config.heartbeatIntervalMs },
+          health: { path: 'health' },
+          metrics: { path: 'metrics' },
+        }),
+        PatternNodesModule,
+      ],
+    };
+  }
+}

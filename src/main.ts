@@ -4,13 +4,13 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { loadServiceConfig } from './service.config.js';
 
-async function bootstrap(): Promise<void> {
-  const config = loadServiceConfig(process.env);
-  const app = await NestFactory.create(AppModule, { bufferLogs: true });
-  app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
-  await app.listen(config.port, '127.0.0.1');
-  app.get(Logger).log(`Intelligence service listening on http://127.0.0.1:${String(config.port)}`);
-}
-
-await bootstrap();
+const config = loadServiceConfig(process.env);
+const app = await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true });
+app.useLogger(app.get(Logger));
+app.enableShutdownHooks();
+await app.listen(config.port, '127.0.0.1');
+app
+  .get(Logger)
+  .log(
+    `Intelligence service on http://127.0.0.1:${String(config.port)} (health: /health, metrics: /metrics)`,
+  );

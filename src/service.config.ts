@@ -1,27 +1,73 @@
-import type { BusOption } from './intelligence/index.js';
+import { z } from 'zod';
+import type { BusOption, KafkaBusOptions } from './intelligence/index.js';
 
+/** The service's settings, from environment variables (documented in README.md). */
 export interface ServiceConfig {
   serviceName: string;
   port: number;
   logLevel: string;
   bus: BusOption;
+  groupId?: string;
+  heartbeatIntervalMs: number;
 }
 
-/** Reads the service's settings from environment variables (documented in README.md). */
-export function loadServiceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
-  const port = Number(env.PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+const positiveInt = z.coerce.number().int().positive();
+const env = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  SERVICE_NAME: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be kebab-case')
+    .default('omniintelligence'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  KAFKA_BROKERS: z.string().optional(),
+  KAFKA_CLIENT_ID: z.string().min(1).optional(),
+  KAFKA_GROUP_ID: z.string().min(1).optional(),
+  KAFKA_SSL: z.enum(['true', 'false']).optional(),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().optional(),
+  KAFKA_SASL_PASSWORD: z.string().optional(),
+  HEARTBEAT_INTERVAL_MS: positiveInt.default(30_000),
+});
+
+/** Reads and validates the environment; throws naming the bad variable (never its value). */
+export function loadServiceConfig(source: NodeJS.ProcessEnv): ServiceConfig {
+  const parsed = env.safeParse(source);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
     throw new Error(
-      `PORT must be an integer between 0 and 65535 (got ${JSON.stringify(env.PORT)})`,
+      `Invalid environment variable ${String(issue?.path[0])}: ${issue?.message ?? 'invalid'}`,
     );
   }
-  const brokers = env.KAFKA_BROKERS?.split(',')
-    .map((broker) => broker.trim())
-    .filter(Boolean);
+  const vars = parsed.data;
+  const brokers =
+    vars.KAFKA_BROKERS?.split(',')
+      .map((broker) => broker.trim())
+      .filter(Boolean) ?? [];
   return {
-    serviceName: env.SERVICE_NAME ?? 'omniintelligence',
-    port,
-    logLevel: env.LOG_LEVEL ?? 'info',
-    bus: brokers && brokers.length > 0 ? { kind: 'kafka', brokers } : { kind: 'memory' },
+    serviceName: vars.SERVICE_NAME,
+    port: vars.PORT,
+    logLevel: vars.LOG_LEVEL,
+    heartbeatIntervalMs: vars.HEARTBEAT_INTERVAL_MS,
+    ...(vars.KAFKA_GROUP_ID === undefined ? {} : { groupId: vars.KAFKA_GROUP_ID }),
+    bus: brokers.length === 0 ? { kind: 'memory' } : kafkaBus(brokers, vars),
+  };
+}
+
+function kafkaBus(brokers: string[], vars: z.infer<typeof env>): BusOption {
+  // One object literal for the three username/password mechanisms kafkajs types separately.
+  const sasl =
+    vars.KAFKA_SASL_MECHANISM === undefined
+      ? undefined
+      : ({
+          mechanism: vars.KAFKA_SASL_MECHANISM,
+          username: vars.KAFKA_SASL_USERNAME ?? '',
+          password: vars.KAFKA_SASL_PASSWORD ?? '',
+        } as KafkaBusOptions['sasl']);
+  return {
+    kind: 'kafka',
+    brokers,
+    ...(vars.KAFKA_CLIENT_ID === undefined ? {} : { clientId: vars.KAFKA_CLIENT_ID }),
+    ...(vars.KAFKA_SSL === 'true' ? { ssl: true } : {}),
+    ...(sasl ? { sasl } : {}),
   };
 }

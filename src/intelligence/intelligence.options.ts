@@ -40,7 +40,8 @@ export interface DispatchOptions {
   concurrency?: number;
   /**
    * Where a consumer group with no committed offset starts: `'earliest'` loses nothing that
-   * was published before the group's first commit; `'latest'` skips history. @default 'earliest'
+   * was published before the group's first commit; `'latest'` skips history, and with it
+   * whatever a first member left uncommitted before any commit. @default 'earliest'
    */
   startFrom?: 'earliest' | 'latest';
   /** What to do with subscribed topics not of the `onex.<kind>.<producer>.<name>.v<N>` form. @default 'warn' */

@@ -20,6 +20,8 @@ export interface InMemoryEventBusOptions {
   maxBufferedPerTopic?: number;
   /** Largest accepted message value, in bytes. @default 1048576 */
   maxMessageBytes?: number;
+  /** Newest messages kept of a topic no consumer group reads (like retention). @default 1000 */
+  retainUnread?: number;
 }
 
 interface Member {
@@ -53,6 +55,7 @@ export class InMemoryEventBus extends EventBus {
   private readonly partitionCount: number;
   private readonly maxBuffered: number;
   private readonly maxMessageBytes: number;
+  private readonly retainUnread: number;
   private readonly topics = new Map<string, InMemoryTopic>();
   private readonly members: Member[] = [];
   private readonly pumps = new Map<string, Pump>();
@@ -63,6 +66,7 @@ export class InMemoryEventBus extends EventBus {
     this.partitionCount = options.partitions ?? 4;
     this.maxBuffered = options.maxBufferedPerTopic ?? 10_000;
     this.maxMessageBytes = options.maxMessageBytes ?? 1_048_576;
+    this.retainUnread = Math.min(options.retainUnread ?? 1_000, this.maxBuffered);
   }
 
   connect(): Promise<void> {
@@ -94,7 +98,7 @@ export class InMemoryEventBus extends EventBus {
         value: toBuffer(message.value),
         headers: { ...message.headers },
       });
-      log.trim(index, this.maxBuffered);
+      log.trim(index, this.retainUnread);
       touched.add(index);
     }
     for (const index of touched) this.wakeTopic(log, index);
@@ -280,7 +284,7 @@ export class InMemoryEventBus extends EventBus {
       cursor[index] = offset + handled;
       if (error === undefined) {
         failures = 0;
-        log.trim(index, this.maxBuffered);
+        log.trim(index, this.retainUnread);
         delivered += handled;
         if (delivered >= YIELD_EVERY) {
           delivered = 0;
@@ -288,7 +292,7 @@ export class InMemoryEventBus extends EventBus {
         }
         continue;
       }
-      log.trim(index, this.maxBuffered);
+      log.trim(index, this.retainUnread);
       failures += 1;
       await this.sleep(pump, redeliveryDelay(error, failures, member.redelivery));
     }

@@ -58,7 +58,8 @@ export class MessageDelivery {
     deadLetterFailures: 0,
     dropped: 0,
   };
-  private abandonment = createAbandonment();
+  /** Rejects of the deliveries in flight, called at the drain deadline. */
+  private readonly abandons = new Set<(error: Error) => void>();
 
   constructor(
     private readonly engine: DispatchEngine,
@@ -73,22 +74,23 @@ export class MessageDelivery {
 
   /** The bus handler: resolves to acknowledge, rejects to have the message redelivered. */
   async deliver(message: BusMessage): Promise<void> {
-    const id = `${message.topic}\u0000${String(message.partition)}\u0000${message.offset}`;
-    const tracking = this.tracking.get(id) ?? {
-      attempts: 0,
-      succeeded: new Set(),
-      deadLetterAttempts: 0,
-    };
-    if (tracking.deadLetter) {
-      await this.deadLetter(message, id, tracking, tracking.deadLetter);
+    const id = this.tracking.size === 0 ? undefined : trackingId(message);
+    const tracked = id === undefined ? undefined : this.tracking.get(id);
+    if (tracked?.deadLetter) {
+      await this.deadLetter(message, tracked, tracked.deadLetter);
       return;
     }
-    tracking.attempts += 1;
-    const outcome = await Promise.race([
-      this.engine.dispatch(message, tracking.attempts, tracking.succeeded),
-      this.abandonment.promise,
-    ]);
-    await this.settle(message, id, tracking, outcome);
+    const attempt = (tracked?.attempts ?? 0) + 1;
+    const outcome = await this.abandonable(
+      this.engine.dispatch(message, attempt, tracked?.succeeded),
+    );
+    if (outcome.status === 'success') {
+      if (id !== undefined) this.tracking.delete(trackingId(message));
+      return;
+    }
+    const tracking = tracked ?? { attempts: 0, succeeded: new Set(), deadLetterAttempts: 0 };
+    tracking.attempts = attempt;
+    await this.settle(message, tracking, outcome);
   }
 
   /**
@@ -108,24 +110,28 @@ export class MessageDelivery {
     clearTimeout(timer);
     if (first !== 'timeout') return { drained: true, pending: [] };
     const pending = this.engine.running();
-    this.abandonment.reject(new DeliveryAbandonedError());
+    for (const abandon of this.abandons) abandon(new DeliveryAbandonedError());
+    this.abandons.clear();
     await closing;
-    this.abandonment = createAbandonment();
     return { drained: false, pending };
+  }
+
+  /** `work`, unless the drain deadline abandons it first. */
+  private abandonable<T>(work: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.abandons.add(reject);
+      work.then(resolve, reject).finally(() => this.abandons.delete(reject));
+    });
   }
 
   private async settle(
     message: BusMessage,
-    id: string,
     tracking: Tracking,
-    outcome: DispatchOutcome,
+    outcome: Exclude<DispatchOutcome, { status: 'success' }>,
   ): Promise<void> {
     switch (outcome.status) {
-      case 'success':
-        this.tracking.delete(id);
-        return;
       case 'no_handler':
-        await this.deadLetter(message, id, tracking, {
+        await this.deadLetter(message, tracking, {
           ...this.facts(
             tracking,
             'NoHandler',
@@ -137,26 +143,18 @@ export class MessageDelivery {
       case 'invalid_message':
         await this.deadLetter(
           message,
-          id,
           tracking,
           this.facts(tracking, `InvalidMessage:${outcome.reason}`, outcome.detail),
         );
         return;
       case 'handler_error':
         for (const name of outcome.succeeded) tracking.succeeded.add(name);
-        await this.handlerFailed(
-          message,
-          id,
-          tracking,
-          outcome.failures,
-          outcome.event.correlationId,
-        );
+        await this.handlerFailed(message, tracking, outcome.failures, outcome.event.correlationId);
     }
   }
 
   private async handlerFailed(
     message: BusMessage,
-    id: string,
     tracking: Tracking,
     failures: HandlerFailure[],
     correlationId: string,
@@ -166,7 +164,7 @@ export class MessageDelivery {
       .join('; ');
     const permanent = failures.some((failure) => failure.permanent);
     if (!permanent && tracking.attempts < this.config.dispatch.maxAttempts) {
-      this.remember(id, tracking);
+      this.remember(message, tracking);
       this.counters.retried += 1;
       const delay = retryDelay(tracking.attempts, this.config.dispatch.backoff);
       this.logger.warn({
@@ -179,7 +177,7 @@ export class MessageDelivery {
       throw new RetryLaterError(delay);
     }
     const failureClass = failures[0]?.error instanceof Error ? failures[0].error.name : 'Error';
-    await this.deadLetter(message, id, tracking, {
+    await this.deadLetter(message, tracking, {
       ...this.facts(tracking, failureClass, reason),
       correlationId,
     });
@@ -187,12 +185,11 @@ export class MessageDelivery {
 
   private async deadLetter(
     message: BusMessage,
-    id: string,
     tracking: Tracking,
     facts: DeadLetterFacts,
   ): Promise<void> {
     if (this.config.dispatch.deadLetter === false) {
-      this.tracking.delete(id);
+      this.tracking.delete(trackingId(message));
       this.counters.dropped += 1;
       this.logger.error({
         msg: 'Message failed; dead letters are off, dropped',
@@ -207,7 +204,7 @@ export class MessageDelivery {
     } catch (error) {
       tracking.deadLetter = facts;
       tracking.deadLetterAttempts += 1;
-      this.remember(id, tracking);
+      this.remember(message, tracking);
       this.counters.deadLetterFailures += 1;
       const delay = retryDelay(tracking.deadLetterAttempts, this.config.dispatch.backoff);
       this.logger.error({
@@ -219,7 +216,7 @@ export class MessageDelivery {
       });
       throw new RetryLaterError(delay, { cause: error });
     }
-    this.tracking.delete(id);
+    this.tracking.delete(trackingId(message));
     this.counters.deadLettered += 1;
     this.logger.warn({
       msg: 'Message dead-lettered',
@@ -240,8 +237,8 @@ export class MessageDelivery {
     };
   }
 
-  private remember(id: string, tracking: Tracking): void {
-    this.tracking.set(id, tracking);
+  private remember(message: BusMessage, tracking: Tracking): void {
+    this.tracking.set(trackingId(message), tracking);
     if (this.tracking.size > MAX_TRACKED) {
       const oldest = this.tracking.keys().next();
       if (!oldest.done) this.tracking.delete(oldest.value);
@@ -249,16 +246,10 @@ export class MessageDelivery {
   }
 }
 
-function where(message: BusMessage) {
-  return { topic: message.topic, partition: message.partition, offset: message.offset };
+function trackingId(message: BusMessage): string {
+  return `${message.topic}\u0000${String(message.partition)}\u0000${message.offset}`;
 }
 
-/** A promise that only ever rejects, when told to: races in-flight deliveries at the deadline. */
-function createAbandonment(): { promise: Promise<never>; reject: (error: Error) => void } {
-  let reject: (error: Error) => void = () => undefined;
-  const promise = new Promise<never>((_, fail) => {
-    reject = fail;
-  });
-  promise.catch(() => undefined);
-  return { promise, reject };
+function where(message: BusMessage) {
+  return { topic: message.topic, partition: message.partition, offset: message.offset };
 }
