@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { INTELLIGENCE_REDACT_PATHS, IntelligenceModule } from './intelligence/index.js';
 import { PatternNodesModule } from './nodes/index.js';
 import type { ServiceConfig } from './service.config.js';
@@ -7,17 +8,17 @@ import type { ServiceConfig } from './service.config.js';
 /** The runnable intelligence service: the pattern nodes on the module, pino logs, health, metrics. */
 @Module({})
 export class AppModule {
-  static forRoot(config: ServiceConfig): DynamicModule {
+  /** `logStream` sends the JSON logs elsewhere than stdout (tests read them). */
+  static forRoot(config: ServiceConfig, logStream?: DestinationStream): DynamicModule {
+    const pinoOptions = {
+      level: config.logLevel,
+      redact: { paths: [...INTELLIGENCE_REDACT_PATHS], censor: '[REDACTED]' },
+      autoLogging: false,
+    };
     return {
       module: AppModule,
       imports: [
-        LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.logLevel,
-            redact: { paths: [...INTELLIGENCE_REDACT_PATHS], censor: '[REDACTED]' },
-            autoLogging: false,
-          },
-        }),
+        LoggerModule.forRoot({ pinoHttp: logStream ? [pinoOptions, logStream] : pinoOptions }),
         IntelligenceModule.forRoot({
           serviceName: config.serviceName,
           bus: config.bus,

@@ -1,0 +1,166 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { Injectable, Module, type INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { execFile } from 'node:child_process';
+import { PassThrough } from 'node:stream';
+import { promisify } from 'node:util';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from '../../src/app.module.js';
+import {
+  createEnvelope,
+  EventBus,
+  IntelligenceHandler,
+  toOutgoing,
+} from '../../src/intelligence/index.js';
+import {
+  PATTERN_LEARNING_TOPIC,
+  PATTERN_LIFECYCLE_TRANSITIONED_TOPIC,
+  PATTERN_STORED_TOPIC,
+  PatternStore,
+} from '../../src/nodes/index.js';
+import { loadServiceConfig } from '../../src/service.config.js';
+import { http } from '../support/http.js';
+import { kafkaBrokers } from '../support/kafka-env.js';
+import { KafkaTopicReader } from '../support/kafka-topic-reader.js';
+import { uniqueGroup } from '../support/unique-names.js';
+import { waitFor } from '../support/wait-for.js';
+
+const run = promisify(execFile);
+const CANARY = 'canary-handler-Bearer-9f8e7d6c5b4a';
+const LEAKY_TOPIC = 'onex.cmd.omniintelligence.leaky-request.v1';
+
+@Injectable()
+class LeakyHandler {
+  @IntelligenceHandler(LEAKY_TOPIC)
+  handle(): void {
+    throw new Error(`upstream refused Authorization: Bearer ${CANARY} (password=${CANARY})`);
+  }
+}
+
+@Module({ providers: [LeakyHandler] })
+class LeakyModule {}
+
+const SESSION = {
+  session_id: 'e2e-session',
+  events: ['Read', 'Edit', 'Bash', 'Read', 'Edit', 'Bash', 'Read', 'Edit', 'Bash'].map((tool) => ({
+    tool,
+  })),
+};
+
+/** Every pino line of every service booted here (Nest's static logger follows the newest app). */
+const logs: string[] = [];
+
+async function bootService(env: NodeJS.ProcessEnv) {
+  const stream = new PassThrough();
+  stream.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
+  const config = loadServiceConfig({ LOG_LEVEL: 'debug', HEARTBEAT_INTERVAL_MS: '500', ...env });
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule.forRoot(config, stream), LeakyModule],
+  }).compile();
+  const app = moduleRef.createNestApplication();
+  app.useLogger(app.get(Logger));
+  await app.init();
+  return { app };
+}
+
+async function publish(app: INestApplication, topic: string, payload: unknown): Promise<string> {
+  const envelope = createEnvelope({ topic, payload });
+  await app.get(EventBus).publish(topic, toOutgoing(envelope));
+  return envelope.correlation_id;
+}
+
+describe('the intelligence service, whole app over HTTP', () => {
+  let app: INestApplication | undefined;
+
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  it('runs the pattern chain on the embedded bus and shows it in health and metrics', async () => {
+    const service = await bootService({});
+    app = service.app;
+    await publish(app, PATTERN_LEARNING_TOPIC, SESSION);
+    const store = app.get(PatternStore);
+    await waitFor(
+      async () => (await store.list()).some((record) => record.status === 'validated'),
+      'validated',
+    );
+    const health = await http(app).get('/health').expect(200);
+    expect(health.body).toMatchObject({ status: 'ok', info: { intelligence: { state: 'wired' } } });
+    const metrics = (await http(app).get('/metrics').expect(200)).text;
+    expect(metrics).toContain(
+      `intelligence_messages_total{topic="${PATTERN_STORED_TOPIC}",outcome="success"}`,
+    );
+    expect(metrics).toMatch(
+      /intelligence_handler_duration_seconds_count\{handler="PatternLifecycleNode\.[a-zA-Z]+",result="success"\} [1-9]/,
+    );
+  });
+
+  it('never lets a secret from a handler error reach the logs, health, metrics or dead letters', async () => {
+    const service = await bootService({});
+    app = service.app;
+    const observed: string[] = [];
+    await app.get(EventBus).subscribe(
+      ['onex.dlq.commands.v1'],
+      'e2e-dlq',
+      (message) => {
+        observed.push(JSON.stringify(message.headers), message.value?.toString() ?? '');
+        return Promise.resolve();
+      },
+      { fromBeginning: true },
+    );
+    await publish(app, LEAKY_TOPIC, { note: 'innocent payload' });
+    await waitFor(() => observed.length > 0, 'dead-lettered after retries', 30_000);
+    const health = JSON.stringify((await http(app).get('/health')).body);
+    const metrics = (await http(app).get('/metrics')).text;
+    const text = logs.join('');
+    expect(text).toContain('LeakyHandler.handle');
+    expect(observed.join('\n')).toContain('[REDACTED]');
+    for (const output of [text, health, metrics, observed.join('\n')]) {
+      expect(output).not.toContain(CANARY);
+    }
+    expect(text).not.toContain('innocent payload');
+  });
+
+  it('runs the chain on the real broker, read back from Kafka', async () => {
+    const reader = await new KafkaTopicReader().start([PATTERN_LIFECYCLE_TRANSITIONED_TOPIC]);
+    try {
+      const service = await bootService({
+        KAFKA_BROKERS: kafkaBrokers().join(','),
+        KAFKA_GROUP_ID: uniqueGroup('service'),
+        SERVICE_NAME: 'service-e2e',
+      });
+      app = service.app;
+      const server = http(app);
+      await waitFor(
+        async () => (await server.get('/health/ready')).status === 200,
+        'ready',
+        60_000,
+      );
+      const correlationId = await publish(app, PATTERN_LEARNING_TOPIC, SESSION);
+      await waitFor(
+        () => reader.messages.some((m) => m.envelope.correlation_id === correlationId),
+        'transitioned event on Kafka',
+        60_000,
+      );
+    } finally {
+      await reader.stop();
+    }
+  });
+
+  it('demo command: runs the main job end to end and shuts down cleanly', async () => {
+    await run('npm', ['run', 'build', '--silent'], { cwd: process.cwd() });
+    const { stdout } = await run('node', ['dist/demo/demo.js'], {
+      cwd: process.cwd(),
+      env: { ...process.env, KAFKA_BROKERS: '' },
+    });
+    expect(stdout).toContain('Intelligence demo on the embedded bus');
+    expect(stdout).toMatch(/Patterns learned: +[1-9]\d* in \d+ batch/);
+    expect(stdout).toMatch(/Lifecycle transitions: .*candidate → validated/);
+    expect(stdout).toMatch(/Dead letters: +2/);
+    expect(stdout).toMatch(/Handler latency over \d+ runs: p50/);
+    expect(stdout).toContain('Health (GET /health):\n200');
+    expect(stdout).toContain('Shut down cleanly');
+  }, 120_000);
+});
