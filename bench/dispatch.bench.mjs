@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import { envInt } from './support/dispatch-fixtures.mjs';
 import { runInProcess } from './support/dispatch-inprocess.mjs';
+import { runBench } from './support/bench-stats.mjs';
 import { acquireBroker, cleanupOnSignals, runKafka } from './support/dispatch-kafka.mjs';
 
 const KAFKA = {
@@ -49,11 +50,4 @@ async function main() {
   console.log(`\nTotal run time ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error('\nBenchmark failed:', error);
-  process.exitCode = 1;
-}
-// A phase that timed out may leave kafkajs sockets and timers behind; don't wait for them.
-process.exit();
+await runBench(main);

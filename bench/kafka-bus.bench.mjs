@@ -12,6 +12,7 @@ import { Logger } from '@nestjs/common';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { KafkaEventBus, LogSanitizer } from '../dist/intelligence/index.js';
 import { startBroker } from '../scripts/kafka/broker.mjs';
+import { startEachBatchConsumer } from './support/kafka-baseline.mjs';
 import {
   formatMs,
   formatRate,
@@ -20,6 +21,7 @@ import {
   perSecond,
   renderTable,
   withTimeout,
+  runBench,
 } from './support/bench-stats.mjs';
 
 const MESSAGES = envInt('BENCH_MESSAGES', 20_000);
@@ -171,7 +173,15 @@ function createSides(clients) {
     name: 'baseline',
     publishBatch: (topic, messages) => producer.send({ topic, acks: -1, messages }),
     publish: (topic, message) => producer.send({ topic, acks: -1, messages: [message] }),
-    consume: (topic, groupId, handler) => startKafkajsConsumer(kafka, topic, groupId, handler),
+    consume: async (topic, groupId, handler) => {
+      const consumer = await startEachBatchConsumer(kafka, {
+        topic,
+        groupId,
+        settings: CONSUMER,
+        onMessage: handler,
+      });
+      return () => consumer.disconnect();
+    },
   };
   const busSide = {
     name: 'bus',
@@ -183,32 +193,6 @@ function createSides(clients) {
     },
   };
   return [baseline, busSide];
-}
-
-/** What the bus's subscription does, minus the bus: eachBatch, resolve after the handler. */
-async function startKafkajsConsumer(kafka, topic, groupId, handler) {
-  const consumer = kafka.consumer({
-    groupId,
-    sessionTimeout: CONSUMER.sessionTimeoutMs,
-    heartbeatInterval: CONSUMER.heartbeatIntervalMs,
-    maxWaitTimeInMs: CONSUMER.fetchMaxWaitMs,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({
-    autoCommit: true,
-    autoCommitInterval: CONSUMER.commitIntervalMs,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: CONSUMER.partitionsConsumedConcurrently,
-    eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary }) => {
-      for (const message of batch.messages) {
-        await handler(message);
-        resolveOffset(message.offset);
-      }
-      await commitOffsetsIfNecessary();
-    },
-  });
-  return () => consumer.disconnect();
 }
 
 // --- measurements -----------------------------------------------------------------------------
@@ -430,11 +414,4 @@ async function main() {
   console.log(`\nTotal run time ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error('\nBenchmark failed:', error);
-  process.exitCode = 1;
-}
-// A phase that timed out may leave kafkajs sockets and timers behind; don't wait for them.
-process.exit();
+await runBench(main);

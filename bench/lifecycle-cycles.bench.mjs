@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { Logger } from '@nestjs/common';
 import { InMemoryEventBus } from '../dist/intelligence/index.js';
-import { formatRatio, median, renderTable, withTimeout } from './support/bench-stats.mjs';
+import { formatRatio, median, renderTable, runBench, withTimeout } from './support/bench-stats.mjs';
 import { CyclingBus, EFFECT_TOPIC, startCyclesApp } from './support/lifecycle-app.mjs';
 
 const CYCLES = envInt('BENCH_CYCLES', 1_000);
@@ -309,11 +309,4 @@ async function main() {
   console.log(`\nTotal run time ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error('\nBenchmark failed:', error);
-  process.exitCode = 1;
-}
-// A side that timed out may leave its app behind; don't wait for it.
-process.exit();
+await runBench(main);

@@ -74,3 +74,18 @@ export function withTimeout(promise, ms, label) {
     clearTimeout(timer),
   );
 }
+
+/**
+ * Runs a bench's `main`, reports a failure, and exits: a phase that timed out may leave
+ * kafkajs sockets and timers behind, which must not keep the process alive.
+ * @param {() => Promise<void>} main
+ */
+export async function runBench(main) {
+  try {
+    await main();
+  } catch (error) {
+    console.error('\nBenchmark failed:', error);
+    process.exitCode = 1;
+  }
+  process.exit();
+}

@@ -5,6 +5,7 @@ import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { KafkaEventBus, LogSanitizer } from '../../dist/intelligence/index.js';
 import { startBroker } from '../../scripts/kafka/broker.mjs';
+import { startEachBatchConsumer } from './kafka-baseline.mjs';
 import {
   formatMs,
   formatRate,
@@ -140,26 +141,11 @@ async function preloadedTopic(clients, name, envelopes) {
 
 /** Plain kafkajs: eachBatch, JSON.parse(value), the handler, resolveOffset; commit per batch. */
 async function consumeBaseline(clients, topic, counter) {
-  const consumer = clients.kafka.consumer({
+  const consumer = await startEachBatchConsumer(clients.kafka, {
+    topic,
     groupId: `${topic}-baseline`,
-    sessionTimeout: CONSUMER.sessionTimeoutMs,
-    heartbeatInterval: CONSUMER.heartbeatIntervalMs,
-    maxWaitTimeInMs: CONSUMER.fetchMaxWaitMs,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({
-    autoCommit: true,
-    autoCommitInterval: CONSUMER.commitIntervalMs,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: CONSUMER.partitionsConsumedConcurrently,
-    eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary }) => {
-      for (const message of batch.messages) {
-        await counter.handle(JSON.parse(String(message.value)).payload);
-        resolveOffset(message.offset);
-      }
-      await commitOffsetsIfNecessary();
-    },
+    settings: CONSUMER,
+    onMessage: (message) => counter.handle(JSON.parse(String(message.value)).payload),
   });
   return { close: () => consumer.disconnect(), check: () => {} };
 }

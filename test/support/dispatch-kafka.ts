@@ -5,7 +5,7 @@ import {
   type Envelope,
 } from '../../src/intelligence/dispatch/envelope.js';
 import { kafkaBrokers } from './kafka-env.js';
-import { uniqueGroup } from './unique-names.js';
+import { uniqueGroup, uniqueTopic } from './unique-names.js';
 import { waitFor } from './wait-for.js';
 
 /** A message exactly as it sits in Kafka: raw value bytes, headers as strings. */
@@ -181,4 +181,19 @@ export class RawTopicReader {
   async stop(): Promise<void> {
     await this.consumer?.disconnect();
   }
+}
+
+/**
+ * A fresh topic (3 partitions) and a group id; with `committed`, the group already has
+ * offset 0 committed on every partition (it starts at the beginning whatever `startFrom`).
+ */
+export async function freshTopic(
+  name: string,
+  { committed = true } = {},
+): Promise<{ topic: string; groupId: string }> {
+  const topic = uniqueTopic(name);
+  const groupId = uniqueGroup(name);
+  await createTopics([topic]);
+  if (committed) await startGroupAtBeginning(groupId, topic);
+  return { topic, groupId };
 }

@@ -19,8 +19,9 @@ import {
   TestProducer,
   type Placed,
   type RawMessage,
+  freshTopic,
 } from '../../support/dispatch-kafka.js';
-import { uniqueGroup, uniqueTopic } from '../../support/unique-names.js';
+import { uniqueTopic } from '../../support/unique-names.js';
 import { pause, waitFor } from '../../support/wait-for.js';
 
 const DLQ = DEAD_LETTER_TOPICS.event;
@@ -54,15 +55,6 @@ describe('Dispatch on the real broker: poison messages, retries, dead letters', 
   afterEach(async () => {
     await apps.closeAll();
   });
-
-  /** A fresh topic and a group that starts at its beginning. */
-  async function freshTopic(name: string) {
-    const topic = uniqueTopic(name);
-    const groupId = uniqueGroup(name);
-    await createTopics([topic]);
-    await startGroupAtBeginning(groupId, topic);
-    return { topic, groupId };
-  }
 
   it('dead-letters invalid JSON and invalid UTF-8 in mid-stream, once, byte for byte, and handles the rest', async () => {
     const { topic, groupId } = await freshTopic('poison');

@@ -8,14 +8,9 @@ import type {
 } from '../../../src/intelligence/dispatch/intelligence-event.interface.js';
 import { IntelligenceNode } from '../../../src/intelligence/dispatch/intelligence-node.decorator.js';
 import { DispatchApps, work } from '../../support/dispatch-app.js';
-import {
-  createTopics,
-  envelopeMessage,
-  startGroupAtBeginning,
-  TestProducer,
-} from '../../support/dispatch-kafka.js';
+import { envelopeMessage, TestProducer, freshTopic } from '../../support/dispatch-kafka.js';
 import { KafkaTopicReader } from '../../support/kafka-topic-reader.js';
-import { uniqueGroup, uniqueTopic } from '../../support/unique-names.js';
+import { uniqueTopic } from '../../support/unique-names.js';
 import { pause, waitFor } from '../../support/wait-for.js';
 
 interface Question {
@@ -42,14 +37,6 @@ describe('Dispatch on the real broker: per-key order, @EventPattern handlers', (
   afterEach(async () => {
     await apps.closeAll();
   });
-
-  async function freshTopic(name: string) {
-    const topic = uniqueTopic(name);
-    const groupId = uniqueGroup(name);
-    await createTopics([topic]);
-    await startGroupAtBeginning(groupId, topic);
-    return { topic, groupId };
-  }
 
   it('keeps each key in produced order with concurrency 4, handling every message once', async () => {
     const { topic, groupId } = await freshTopic('keyed');

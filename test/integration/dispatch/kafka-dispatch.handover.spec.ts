@@ -3,13 +3,7 @@ import type { TestingModule } from '@nestjs/testing';
 import type { ShutdownOptions } from '../../../src/intelligence/intelligence.options.js';
 import { assignedPartitions, DispatchApps, work } from '../../support/dispatch-app.js';
 import { Journal, journalNode, missing, type Numbered } from '../../support/dispatch-journal.js';
-import {
-  createTopics,
-  envelopeMessage,
-  startGroupAtBeginning,
-  TestProducer,
-} from '../../support/dispatch-kafka.js';
-import { uniqueGroup, uniqueTopic } from '../../support/unique-names.js';
+import { envelopeMessage, TestProducer, freshTopic } from '../../support/dispatch-kafka.js';
 import { pause, waitFor } from '../../support/wait-for.js';
 
 const PARTITIONS = [0, 1, 2];
@@ -36,14 +30,6 @@ describe('Dispatch on the real broker: shutdown and handover within a consumer g
   afterEach(async () => {
     await apps.closeAll();
   });
-
-  async function freshTopic(name: string, { committed = true } = {}) {
-    const topic = uniqueTopic(name);
-    const groupId = uniqueGroup(name);
-    await createTopics([topic]);
-    if (committed) await startGroupAtBeginning(groupId, topic);
-    return { topic, groupId };
-  }
 
   /** `perPartition` messages on each partition, in order; returns their ids. */
   async function produceNumbered(topic: string, prefix: string, perPartition: number) {
