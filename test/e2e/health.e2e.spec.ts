@@ -157,5 +157,10 @@ describe('health and metrics endpoints of the whole app', () => {
       /intelligence_heartbeats_total\{node="alpha-effect",result="sent"\} [1-9]/,
     );
     expect(text).toContain('intelligence_wiring_state{state="wired"} 1');
+    expect(text).toMatch(
+      new RegExp(
+        `intelligence_consumer_lag\\{group="omniintelligence-hooks",topic="${topic.replaceAll('.', '\\.')}",partition="\\d+"\\} 0`,
+      ),
+    );
   });
 });

@@ -96,6 +96,11 @@ export function describeBusContract(name: string, harness: BusHarness): void {
       expect(Number(first?.offset)).toBeGreaterThanOrEqual(0);
       expect(Number(first?.timestamp)).toBeGreaterThan(Date.now() - 60_000);
       expect(new Set(received.map((m) => m.partition)).size).toBe(1);
+      const partition = first?.partition ?? -1;
+      await waitFor(
+        () => bus.health().subscriptions[0]?.lag[topic]?.[partition] === 0,
+        'lag of the partition reported as 0 once consumed',
+      );
     });
 
     it('gives every group every message, and each message to one member of a group', async () => {

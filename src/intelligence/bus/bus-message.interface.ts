@@ -51,6 +51,8 @@ export interface SubscriptionHealth {
   state: SubscriptionState;
   /** Partitions currently assigned to this member, by topic. */
   assigned: Record<string, number[]>;
+  /** Messages behind the end of each assigned partition, by topic then partition, as last seen. */
+  lag: Record<string, Record<number, number>>;
   /** Sanitized message of the last consumer error, if any. */
   lastError?: string;
 }

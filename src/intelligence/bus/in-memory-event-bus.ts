@@ -152,6 +152,7 @@ export class InMemoryEventBus extends EventBus {
         assigned: Object.fromEntries(
           member.topics.map((name) => [name, this.assignedPartitions(member, name)]),
         ),
+        lag: Object.fromEntries(member.topics.map((name) => [name, this.lagOf(member, name)])),
         ...(member.lastError === undefined ? {} : { lastError: member.lastError }),
       })),
     };
@@ -220,6 +221,18 @@ export class InMemoryEventBus extends EventBus {
     return log.partitions
       .map((_, index) => index)
       .filter((index) => this.assignee(member.groupId, topic, index) === member);
+  }
+
+  private lagOf(member: Member, topic: string): Record<number, number> {
+    const log = this.topics.get(topic);
+    const cursor = log?.cursors.get(member.groupId);
+    if (!log || !cursor) return {};
+    return Object.fromEntries(
+      this.assignedPartitions(member, topic).map((index) => [
+        index,
+        (log.partitions[index]?.end ?? 0) - (cursor[index] ?? 0),
+      ]),
+    );
   }
 
   private wakeTopic(log: InMemoryTopic, only?: number): void {

@@ -42,6 +42,7 @@ export class KafkaSubscription implements Subscription {
   private restartTimer: NodeJS.Timeout | undefined;
   private restarts = 0;
   private readonly failures = new Map<string, number>();
+  private readonly lag = new Map<string, Map<number, number>>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private readonly redelivery: BackoffRange;
 
@@ -101,6 +102,9 @@ export class KafkaSubscription implements Subscription {
       topics: [...this.topics],
       state: this.state,
       assigned: structuredClone(this.assigned),
+      lag: Object.fromEntries(
+        [...this.lag].map(([topic, partitions]) => [topic, Object.fromEntries(partitions)]),
+      ),
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
     };
   }
@@ -114,6 +118,7 @@ export class KafkaSubscription implements Subscription {
     });
     this.state = 'stopped';
     this.assigned = {};
+    this.lag.clear();
   }
 
   private watch(consumer: Consumer): void {
@@ -125,6 +130,7 @@ export class KafkaSubscription implements Subscription {
     });
     consumer.on(REBALANCING, () => {
       this.assigned = {};
+      this.lag.clear();
     });
     consumer.on(CRASH, ({ payload }) => {
       this.state = 'crashed';
@@ -172,7 +178,18 @@ export class KafkaSubscription implements Subscription {
         if (payload.isStale()) break;
       }
     }
+    this.recordLag(payload);
     await payload.commitOffsetsIfNecessary();
+  }
+
+  /** Lag after this batch, as kafkajs computes it from the high watermark. */
+  private recordLag({ batch }: EachBatchPayload): void {
+    let partitions = this.lag.get(batch.topic);
+    if (!partitions) {
+      partitions = new Map();
+      this.lag.set(batch.topic, partitions);
+    }
+    partitions.set(batch.partition, Number(batch.offsetLag()));
   }
 
   /** Handles a batch with per-key concurrency, resolving only the fully handled prefix. */
@@ -188,6 +205,7 @@ export class KafkaSubscription implements Subscription {
     if (result.error !== undefined) this.redeliverLater(key, result.error, () => payload.pause());
     else if (this.failures.size > 0) this.failures.delete(key);
     await payload.heartbeat();
+    this.recordLag(payload);
     await payload.commitOffsetsIfNecessary();
   }
 

@@ -113,6 +113,22 @@ export class IntelligenceMetrics implements OnModuleDestroy {
       },
     });
     new Gauge({
+      name: 'intelligence_consumer_lag',
+      help: 'Messages behind the end of each assigned partition, as last seen by the consumer',
+      labelNames: ['group', 'topic', 'partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const subscription of runtime.busHealth().subscriptions) {
+          for (const [topic, partitions] of Object.entries(subscription.lag)) {
+            for (const [partition, lag] of Object.entries(partitions)) {
+              this.set({ group: subscription.groupId, topic, partition }, lag);
+            }
+          }
+        }
+      },
+    });
+    new Gauge({
       name: 'intelligence_assigned_partitions',
       help: 'Partitions assigned to this instance, by consumer group',
       labelNames: ['group'],
