@@ -252,7 +252,7 @@ function printSummary(rounds) {
     );
     console.log(
       `and heartbeats, no consumer group), ~${Math.round(perMessage)} B of heap each, up to ` +
-        'maxBufferedPerTopic (10000) per',
+        'retainUnread (1000) per',
     );
     console.log(
       `topic. With retention cut to ${SMALL_RETENTION}, what remains is the module's own growth.`,
