@@ -13,15 +13,13 @@ import {
   type DispatchOutcome,
   type HandlerFailure,
 } from './dispatch-outcome.interface.js';
-import { createEnvelope, HEADERS, toOutgoing } from './envelope.js';
+import { HEADERS } from './envelope.js';
 import { decodeMessage } from './envelope.codec.js';
+import { HandlerContext } from './handler-context.js';
 import type { HandlerDefinition } from './handler-definition.interface.js';
+import { InFlightHandlers } from './in-flight-handlers.js';
 import { IdempotencyWindow } from './idempotency-window.js';
-import type {
-  DispatchContext,
-  IntelligenceEvent,
-  PublishOptions,
-} from './intelligence-event.interface.js';
+import type { IntelligenceEvent } from './intelligence-event.interface.js';
 import { publishOperationCompleted, publishOperationStarted } from './operation-events.js';
 import { RouteTable } from './route-table.js';
 
@@ -42,7 +40,7 @@ export class DispatchEngine {
   private table: RouteTable | undefined;
   private bus: EventBus | undefined;
   private readonly counters = new DispatchMetrics();
-  private readonly inFlight = new Map<Promise<unknown>, string>();
+  private readonly inFlight = new InFlightHandlers();
   private readonly seen = new IdempotencyWindow();
   private readonly logger = new Logger('DispatchEngine');
 
@@ -83,36 +81,18 @@ export class DispatchEngine {
 
   /** Handlers of `node` running now. */
   activeOperations(node: string): number {
-    let count = 0;
-    for (const owner of this.inFlight.values()) if (owner === node) count += 1;
-    return count;
+    return this.inFlight.ofNode(node);
   }
 
   /** Names of the handlers running now. */
   running(): string[] {
-    return [...this.inFlight.values()];
+    return this.inFlight.names();
   }
 
   /** Resolves once no handler runs, or after `timeoutMs`; says which were still running. */
   async drain(timeoutMs: number): Promise<{ drained: boolean; pending: string[] }> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => {
-        resolve('timeout');
-      }, timeoutMs);
-    });
-    try {
-      while (this.inFlight.size > 0) {
-        const result = await Promise.race([
-          Promise.allSettled([...this.inFlight.keys()]),
-          deadline,
-        ]);
-        if (result === 'timeout') return { drained: false, pending: this.running() };
-      }
-      return { drained: true, pending: [] };
-    } finally {
-      clearTimeout(timer);
-    }
+    const drained = await this.inFlight.idle(timeoutMs);
+    return { drained, pending: drained ? [] : this.running() };
   }
 
   /**
@@ -146,15 +126,15 @@ export class DispatchEngine {
     if (handlers.length === 0) {
       return this.counted(message.topic, true, { status: 'no_handler', event });
     }
-    const done = [...succeeded];
-    const failures: HandlerFailure[] = [];
+    const done: string[] = succeeded.size === 0 ? [] : [...succeeded];
+    let failures: HandlerFailure[] | undefined;
     for (const handler of handlers) {
       if (succeeded.has(handler.name)) continue;
       const failure = await this.run(handler, event, attempt);
-      if (failure) failures.push(failure);
+      if (failure) (failures ??= []).push(failure);
       else done.push(handler.name);
     }
-    if (failures.length > 0) {
+    if (failures) {
       return this.counted(message.topic, true, {
         status: 'handler_error',
         event,
@@ -196,18 +176,19 @@ export class DispatchEngine {
         : undefined;
     if (operation)
       await this.quietly(() => publishOperationStarted(operation.bus, operation.facts));
+    const bus = this.bus;
+    if (!bus) throw new DispatchEngineStateError('The dispatch engine was reset');
     const started = performance.now();
-    const ctx = this.contextFor(handler, event, attempt);
-    const running = Promise.resolve().then(() => handler.invoke(event, ctx));
-    this.inFlight.set(running, handler.node);
+    const ctx = new HandlerContext(handler.name, attempt, event, bus, this.config.serviceName);
+    this.inFlight.enter(handler);
     let failure: HandlerFailure | undefined;
     try {
-      await running;
+      await handler.invoke(event, ctx);
       if (idempotencyKey !== undefined) this.seen.add(idempotencyKey);
     } catch (error) {
       failure = { handler: handler.name, error, permanent: error instanceof PermanentHandlerError };
     } finally {
-      this.inFlight.delete(running);
+      this.inFlight.leave(handler);
     }
     const durationMs = performance.now() - started;
     this.counters.observe(handler.name, !failure, durationMs);
@@ -230,31 +211,6 @@ export class DispatchEngine {
         error: this.sanitizer.describeError(error),
       });
     }
-  }
-
-  private contextFor(
-    handler: HandlerDefinition,
-    event: IntelligenceEvent,
-    attempt: number,
-  ): DispatchContext {
-    const bus = this.bus;
-    const source = this.config.serviceName;
-    return {
-      attempt,
-      handler: handler.name,
-      publish: async (topic: string, payload: unknown, options: PublishOptions = {}) => {
-        if (!bus) throw new DispatchEngineStateError('The dispatch engine was reset');
-        const envelope = createEnvelope({
-          topic,
-          payload,
-          correlationId: event.correlationId,
-          causationId: event.envelopeId,
-          source,
-          ...(options.eventType === undefined ? {} : { eventType: options.eventType }),
-        });
-        await bus.publish(topic, toOutgoing(envelope, options.key));
-      },
-    };
   }
 
   private counted(topic: string, known: boolean, outcome: DispatchOutcome): DispatchOutcome {

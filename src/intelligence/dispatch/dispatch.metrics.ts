@@ -51,11 +51,11 @@ export class DispatchMetrics {
     if (ok) stats.succeeded += 1;
     else stats.failed += 1;
     stats.latencySumMs += latencyMs;
-    let bucket = LATENCY_BUCKETS_MS.findIndex((bound) => latencyMs <= bound);
-    if (bucket < 0) bucket = LATENCY_BUCKETS_MS.length;
-    for (let i = bucket; i < stats.latencyBuckets.length; i++) {
-      stats.latencyBuckets[i] = (stats.latencyBuckets[i] ?? 0) + 1;
+    let bucket = 0;
+    while (bucket < LATENCY_BUCKETS_MS.length && latencyMs > (LATENCY_BUCKETS_MS[bucket] ?? 0)) {
+      bucket += 1;
     }
+    stats.latencyBuckets[bucket] = (stats.latencyBuckets[bucket] ?? 0) + 1;
   }
 
   private stats(handler: string): HandlerStats {
@@ -83,7 +83,7 @@ export class DispatchMetrics {
       perHandler: Object.fromEntries(
         [...this.perHandler].map(([name, stats]) => [
           name,
-          { ...stats, latencyBuckets: [...stats.latencyBuckets] },
+          { ...stats, latencyBuckets: cumulative(stats.latencyBuckets) },
         ]),
       ),
     };
@@ -94,4 +94,10 @@ export class DispatchMetrics {
     this.perTopic.clear();
     this.perHandler.clear();
   }
+}
+
+/** Per-bucket counts to the cumulative counts the snapshot shows. */
+function cumulative(counts: readonly number[]): number[] {
+  let sum = 0;
+  return counts.map((count) => (sum += count));
 }

@@ -31,10 +31,20 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
   };
 }
 
+const categories = new Map<string, MessageCategory>();
+/** Topics whose category is remembered; more than this and the cache starts over. */
+const MAX_CACHED_TOPICS = 1_000;
+
 /** The category a topic carries (`event` when the topic does not say). */
 export function topicCategory(topic: string): MessageCategory {
-  const kind = topic.split('.')[1];
-  return (kind && KIND_TO_CATEGORY[kind]) || 'event';
+  let category = categories.get(topic);
+  if (category === undefined) {
+    const kind = topic.split('.')[1];
+    category = (kind && KIND_TO_CATEGORY[kind]) || 'event';
+    if (categories.size >= MAX_CACHED_TOPICS) categories.clear();
+    categories.set(topic, category);
+  }
+  return category;
 }
 
 /** The event type a topic's messages have by default: its event-name segment. */

@@ -1,0 +1,30 @@
+import type { EventBus } from '../bus/event-bus.js';
+import { createEnvelope, toOutgoing } from './envelope.js';
+import type {
+  DispatchContext,
+  IntelligenceEvent,
+  PublishOptions,
+} from './intelligence-event.interface.js';
+
+/** The context a handler receives: publishes its outputs correlated with the event. */
+export class HandlerContext implements DispatchContext {
+  constructor(
+    readonly handler: string,
+    readonly attempt: number,
+    private readonly event: IntelligenceEvent,
+    private readonly bus: EventBus,
+    private readonly source: string,
+  ) {}
+
+  async publish(topic: string, payload: unknown, options: PublishOptions = {}): Promise<void> {
+    const envelope = createEnvelope({
+      topic,
+      payload,
+      correlationId: this.event.correlationId,
+      causationId: this.event.envelopeId,
+      source: this.source,
+      ...(options.eventType === undefined ? {} : { eventType: options.eventType }),
+    });
+    await this.bus.publish(topic, toOutgoing(envelope, options.key));
+  }
+}
