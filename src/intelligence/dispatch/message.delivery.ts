@@ -120,7 +120,17 @@ export class MessageDelivery {
   private abandonable<T>(work: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.abandons.add(reject);
-      work.then(resolve, reject).finally(() => this.abandons.delete(reject));
+      work.then(
+        (value) => {
+          this.abandons.delete(reject);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.abandons.delete(reject);
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the engine's rejection, passed on as it is
+          reject(error);
+        },
+      );
     });
   }
 
