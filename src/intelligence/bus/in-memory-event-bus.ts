@@ -268,7 +268,7 @@ export class InMemoryEventBus extends EventBus {
   private async runPump(pump: Pump, groupId: string, log: InMemoryTopic, index: number) {
     try {
       await this.drainPartition(pump, groupId, log, index);
-    } finally {
+    } catch {
       pump.running = false;
     }
   }
@@ -276,14 +276,21 @@ export class InMemoryEventBus extends EventBus {
   private async drainPartition(pump: Pump, groupId: string, log: InMemoryTopic, index: number) {
     const partition = log.partitions[index];
     const cursor = log.cursors.get(groupId);
-    if (!partition || !cursor) return;
+    if (!partition || !cursor) {
+      pump.running = false;
+      return;
+    }
     let failures = 0;
     let delivered = 0;
     for (;;) {
       const member = this.assignee(groupId, log.name, index);
       const offset = cursor[index] ?? partition.end;
       const message = partition.at(offset);
-      if (!member || !message) return;
+      if (!member || !message) {
+        // Cleared in the same step as the check: a publish right after starts a new pump.
+        pump.running = false;
+        return;
+      }
       const { handled, error } =
         member.concurrency > 1
           ? await this.deliverKeyed(

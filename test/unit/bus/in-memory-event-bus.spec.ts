@@ -95,6 +95,23 @@ describe('InMemoryEventBus', () => {
     }
   });
 
+  it('never strands a message published while a partition pump is finishing', async () => {
+    const hops = new InMemoryEventBus({ partitions: 4 });
+    await hops.connect();
+    const seen: number[] = [];
+    const relay = async (message: BusMessage) => {
+      const hop = Number(message.value?.toString());
+      seen.push(hop);
+      if (hop < 300)
+        await hops.publish('t.relay', { key: `k${String(hop + 1)}`, value: String(hop + 1) });
+    };
+    await hops.subscribe(['t.relay'], 'a', relay);
+    await hops.subscribe(['t.relay'], 'b', () => Promise.resolve());
+    await hops.publish('t.relay', { key: 'k0', value: '0' });
+    await waitFor(() => seen.at(-1) === 300, 'the relay reached hop 300', 5_000);
+    await hops.disconnect();
+  });
+
   it('waits for in-flight handlers when a subscription closes', async () => {
     await bus.connect();
     let finished = false;
