@@ -1,6 +1,5 @@
 import type {
   BusHealth,
-  BusMessage,
   MessageHandler,
   OutgoingMessage,
   SubscribeOptions,
@@ -9,9 +8,10 @@ import type {
 import { BusBufferFullError, BusMessageTooLargeError, BusNotConnectedError } from './bus.errors.js';
 import { EventBus } from './event-bus.js';
 import { InMemoryTopic } from './in-memory-topic.js';
-import { runKeyed } from './keyed-runner.js';
+import { deliverKeyed, deliverOne, type InMemoryMember } from './in-memory-member.js';
+import { InMemoryPump } from './in-memory-pump.js';
 import { keyBuffer, partitionForKey, toBuffer } from './message-codec.js';
-import { DEFAULT_REDELIVERY, redeliveryDelay, type BackoffRange } from './redelivery-backoff.js';
+import { DEFAULT_REDELIVERY, redeliveryDelay } from './redelivery-backoff.js';
 
 export interface InMemoryEventBusOptions {
   /** Partitions per topic; messages with the same key share one. @default 4 */
@@ -22,23 +22,6 @@ export interface InMemoryEventBusOptions {
   maxMessageBytes?: number;
   /** Newest messages kept of a topic no consumer group reads (like retention). @default 1000 */
   retainUnread?: number;
-}
-
-interface Member {
-  readonly groupId: string;
-  readonly topics: readonly string[];
-  readonly handler: MessageHandler;
-  readonly redelivery: BackoffRange;
-  readonly concurrency: number;
-  closed: boolean;
-  readonly inFlight: Set<Promise<void>>;
-  lastError?: string;
-}
-
-interface Pump {
-  running: boolean;
-  timer?: NodeJS.Timeout;
-  wake?: () => void;
 }
 
 /** Messages handled before a pump yields to the event loop. */
@@ -57,8 +40,8 @@ export class InMemoryEventBus extends EventBus {
   private readonly maxMessageBytes: number;
   private readonly retainUnread: number;
   private readonly topics = new Map<string, InMemoryTopic>();
-  private readonly members: Member[] = [];
-  private readonly pumps = new Map<string, Pump>();
+  private readonly members: InMemoryMember[] = [];
+  private readonly pumps = new Map<string, InMemoryPump>();
   private connected = false;
 
   constructor(options: InMemoryEventBusOptions = {}) {
@@ -111,7 +94,7 @@ export class InMemoryEventBus extends EventBus {
     options: SubscribeOptions = {},
   ): Promise<Subscription> {
     if (!this.connected) return Promise.reject(new BusNotConnectedError('subscribe'));
-    const member: Member = {
+    const member: InMemoryMember = {
       groupId,
       topics: [...topics],
       handler,
@@ -184,7 +167,7 @@ export class InMemoryEventBus extends EventBus {
     }
   }
 
-  private async closeMember(member: Member): Promise<void> {
+  private async closeMember(member: InMemoryMember): Promise<void> {
     if (!member.closed) {
       member.closed = true;
       for (const name of member.topics) {
@@ -203,18 +186,18 @@ export class InMemoryEventBus extends EventBus {
     }
   }
 
-  private groupMembers(groupId: string, topic: string): Member[] {
+  private groupMembers(groupId: string, topic: string): InMemoryMember[] {
     return this.members.filter(
       (member) => !member.closed && member.groupId === groupId && member.topics.includes(topic),
     );
   }
 
-  private assignee(groupId: string, topic: string, partition: number): Member | undefined {
+  private assignee(groupId: string, topic: string, partition: number): InMemoryMember | undefined {
     const members = this.groupMembers(groupId, topic);
     return members[partition % Math.max(1, members.length)];
   }
 
-  private assignedPartitions(member: Member, topic: string): number[] {
+  private assignedPartitions(member: InMemoryMember, topic: string): number[] {
     if (member.closed) return [];
     const log = this.topics.get(topic);
     if (!log) return [];
@@ -223,7 +206,7 @@ export class InMemoryEventBus extends EventBus {
       .filter((index) => this.assignee(member.groupId, topic, index) === member);
   }
 
-  private lagOf(member: Member, topic: string): Record<number, number> {
+  private lagOf(member: InMemoryMember, topic: string): Record<number, number> {
     const log = this.topics.get(topic);
     const cursor = log?.cursors.get(member.groupId);
     if (!log || !cursor) return {};
@@ -247,7 +230,7 @@ export class InMemoryEventBus extends EventBus {
     const key = pumpKey(groupId, log.name, index);
     let pump = this.pumps.get(key);
     if (!pump) {
-      pump = { running: false };
+      pump = new InMemoryPump();
       this.pumps.set(key, pump);
     }
     if (pump.running) return;
@@ -256,16 +239,11 @@ export class InMemoryEventBus extends EventBus {
   }
 
   private cancelPump(groupId: string, topic: string, index: number): void {
-    const pump = this.pumps.get(pumpKey(groupId, topic, index));
-    if (pump?.timer) {
-      clearTimeout(pump.timer);
-      pump.timer = undefined;
-      pump.wake?.();
-    }
+    this.pumps.get(pumpKey(groupId, topic, index))?.cancelSleep();
   }
 
   /** Delivers one group's partition in order, one message at a time, until caught up. */
-  private async runPump(pump: Pump, groupId: string, log: InMemoryTopic, index: number) {
+  private async runPump(pump: InMemoryPump, groupId: string, log: InMemoryTopic, index: number) {
     try {
       await this.drainPartition(pump, groupId, log, index);
     } catch {
@@ -273,7 +251,12 @@ export class InMemoryEventBus extends EventBus {
     }
   }
 
-  private async drainPartition(pump: Pump, groupId: string, log: InMemoryTopic, index: number) {
+  private async drainPartition(
+    pump: InMemoryPump,
+    groupId: string,
+    log: InMemoryTopic,
+    index: number,
+  ) {
     const partition = log.partitions[index];
     const cursor = log.cursors.get(groupId);
     if (!partition || !cursor) {
@@ -293,14 +276,14 @@ export class InMemoryEventBus extends EventBus {
       }
       const { handled, error } =
         member.concurrency > 1
-          ? await this.deliverKeyed(
+          ? await deliverKeyed(
               member,
               partition.entries.slice(
                 offset - partition.base,
                 offset - partition.base + KEYED_WINDOW,
               ),
             )
-          : await this.deliverOne(member, message);
+          : await deliverOne(member, message);
       cursor[index] = offset + handled;
       if (error === undefined) {
         failures = 0;
@@ -314,65 +297,9 @@ export class InMemoryEventBus extends EventBus {
       }
       log.trim(index, this.retainUnread);
       failures += 1;
-      await this.sleep(pump, redeliveryDelay(error, failures, member.redelivery));
+      await pump.sleep(redeliveryDelay(error, failures, member.redelivery));
     }
   }
-
-  /** Runs a window of messages with per-key concurrency; counts the handled prefix. */
-  private async deliverKeyed(member: Member, messages: BusMessage[]) {
-    const running = runKeyed(messages, member.concurrency, member.handler, () => !member.closed);
-    const tracked = running.then(() => undefined);
-    member.inFlight.add(tracked);
-    const result = await running;
-    member.inFlight.delete(tracked);
-    if (result.error !== undefined) member.lastError = errorName(result.error);
-    return result;
-  }
-
-  private async deliverOne(member: Member, message: BusMessage) {
-    const error = await this.deliver(member, message);
-    return { handled: error === undefined ? 1 : 0, error };
-  }
-
-  /** Runs the handler; resolves to the error it threw, or undefined when it acknowledged. */
-  private async deliver(member: Member, message: BusMessage): Promise<unknown> {
-    let outcome: unknown;
-    const run = invoke(member.handler, message).then(
-      () => {
-        outcome = undefined;
-      },
-      (error: unknown) => {
-        outcome = error ?? new Error('handler rejected');
-        member.lastError = errorName(error);
-      },
-    );
-    member.inFlight.add(run);
-    await run;
-    member.inFlight.delete(run);
-    return outcome;
-  }
-
-  private sleep(pump: Pump, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      pump.wake = () => {
-        pump.wake = undefined;
-        resolve();
-      };
-      pump.timer = setTimeout(() => {
-        pump.timer = undefined;
-        pump.wake?.();
-      }, ms);
-    });
-  }
-}
-
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : 'Error';
-}
-
-/** Calls a handler so that a synchronous throw becomes a rejection too. */
-async function invoke(handler: MessageHandler, message: BusMessage): Promise<void> {
-  return handler(message);
 }
 
 function pumpKey(groupId: string, topic: string, index: number): string {
