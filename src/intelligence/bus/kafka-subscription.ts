@@ -9,7 +9,12 @@ import type {
   SubscriptionState,
 } from './bus-message.interface.js';
 import { runKeyed } from './keyed-runner.js';
-import { DEFAULT_REDELIVERY, redeliveryDelay, type BackoffRange } from './redelivery-backoff.js';
+import {
+  backoffDelay,
+  DEFAULT_REDELIVERY,
+  redeliveryDelay,
+  type BackoffRange,
+} from './redelivery-backoff.js';
 
 export interface KafkaSubscriptionSettings {
   sessionTimeoutMs: number;
@@ -150,7 +155,7 @@ export class KafkaSubscription implements Subscription {
           if (!this.closing) this.scheduleRestart();
         });
       },
-      redeliveryDelay(undefined, this.restarts, RESTART),
+      backoffDelay(this.restarts, RESTART),
     );
   }
 

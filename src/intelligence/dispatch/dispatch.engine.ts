@@ -89,12 +89,6 @@ export class DispatchEngine {
     return this.inFlight.names();
   }
 
-  /** Resolves once no handler runs, or after `timeoutMs`; says which were still running. */
-  async drain(timeoutMs: number): Promise<{ drained: boolean; pending: string[] }> {
-    const drained = await this.inFlight.idle(timeoutMs);
-    return { drained, pending: drained ? [] : this.running() };
-  }
-
   /**
    * Dispatches one message. `succeeded` names handlers that already handled it on an
    * earlier attempt; they are not run again.

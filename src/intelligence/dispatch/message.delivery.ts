@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { BusMessage, Subscription } from '../bus/bus-message.interface.js';
 import { RetryLaterError } from '../bus/bus.errors.js';
+import { backoffDelay } from '../bus/redelivery-backoff.js';
 import { EventBus } from '../bus/event-bus.js';
 import { INTELLIGENCE_CONFIG, type IntelligenceConfig } from '../intelligence.config.js';
 import { LogSanitizer } from '../logging/log-sanitizer.js';
 import { deadLetterTopic, toDeadLetter, type DeadLetterFacts } from './dead-letter.js';
 import { DispatchEngine } from './dispatch.engine.js';
 import type { DispatchOutcome, HandlerFailure } from './dispatch-outcome.interface.js';
-import { retryDelay } from './retry-backoff.js';
 
 /** A delivery cut off by the drain deadline: left unacknowledged, so it is redelivered. */
 export class DeliveryAbandonedError extends Error {
@@ -176,7 +176,7 @@ export class MessageDelivery {
     if (!permanent && tracking.attempts < this.config.dispatch.maxAttempts) {
       this.remember(message, tracking);
       this.counters.retried += 1;
-      const delay = retryDelay(tracking.attempts, this.config.dispatch.backoff);
+      const delay = backoffDelay(tracking.attempts, this.config.dispatch.backoff, true);
       this.logger.warn({
         msg: 'Handler failed; retrying',
         ...where(message),
@@ -216,7 +216,7 @@ export class MessageDelivery {
       tracking.deadLetterAttempts += 1;
       this.remember(message, tracking);
       this.counters.deadLetterFailures += 1;
-      const delay = retryDelay(tracking.deadLetterAttempts, this.config.dispatch.backoff);
+      const delay = backoffDelay(tracking.deadLetterAttempts, this.config.dispatch.backoff, true);
       this.logger.error({
         msg: 'Dead-letter publish failed; the message stays uncommitted and is retried',
         ...where(message),

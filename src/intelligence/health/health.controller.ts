@@ -14,13 +14,7 @@ export function createHealthController(path: string): Type {
       private readonly indicator: IntelligenceHealthIndicator,
     ) {}
 
-    @Get()
-    @HealthCheck()
-    check() {
-      return this.health.check([() => this.indicator.isReady()]);
-    }
-
-    @Get('ready')
+    @Get(['', 'ready'])
     @HealthCheck()
     ready() {
       return this.health.check([() => this.indicator.isReady()]);

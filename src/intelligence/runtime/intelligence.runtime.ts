@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import type { BusHealth } from '../bus/bus-message.interface.js';
 import { EventBus } from '../bus/event-bus.js';
-import { redeliveryDelay } from '../bus/redelivery-backoff.js';
+import { backoffDelay } from '../bus/redelivery-backoff.js';
 import { DispatchEngine } from '../dispatch/dispatch.engine.js';
 import { HandlerDiscoveryError, IntelligenceExplorer } from '../dispatch/intelligence.explorer.js';
 import { parseTopic } from '../dispatch/topic-name.js';
@@ -208,7 +208,7 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
     const retry = this.config.wiring.retry;
     if (!retry || this.shuttingDown || this.config.wiring.failFast) return;
     this.state = 'retrying';
-    const delay = redeliveryDelay(undefined, this.failedAttempts, retry);
+    const delay = backoffDelay(this.failedAttempts, retry);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.wire();
