@@ -110,23 +110,33 @@ describe('handler discovery', () => {
     );
   });
 
-  it('warns about, or rejects, topics not of the platform form', async () => {
+  it('warns about, rejects, or ignores topics not of the platform form', async () => {
     const logs = captureLogs();
-    try {
-      const warned = await boot([OddTopicHandler]);
-      expect(warned.runtime.status().state).toBe('wired');
+    const bootWith = async (topicValidation: 'warn' | 'reject' | 'off') => {
       await app?.close();
+      logs.lines.length = 0;
       app = await compileIntelligenceApp(
         {
           serviceName: 'discovery',
           bus: new FaultyBus(),
-          dispatch: { topicValidation: 'reject' },
+          dispatch: { topicValidation },
           wiring: { retry: false },
         },
         { providers: [OddTopicHandler], logger: logs.logger },
       );
       await app.init();
-      expect(app.get(IntelligenceRuntime).status().lastResult?.error).toMatch(/orders\.created/);
+      return app.get(IntelligenceRuntime).status();
+    };
+    try {
+      expect((await bootWith('warn')).state).toBe('wired');
+      expect(
+        logs.lines.filter((line) => line.startsWith('warn') && line.includes('orders.created')),
+      ).toHaveLength(1);
+      expect((await bootWith('off')).state).toBe('wired');
+      expect(logs.lines.some((line) => line.includes('orders.created'))).toBe(false);
+      expect((await bootWith('reject')).lastResult?.error).toMatch(
+        /HandlerDiscoveryError: .*orders\.created/,
+      );
     } finally {
       logs.restore();
     }
