@@ -13,9 +13,8 @@ import 'reflect-metadata';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
-import { envInt } from './support/dispatch-fixtures.mjs';
 import { runInProcess } from './support/dispatch-inprocess.mjs';
-import { runBench } from './support/bench-stats.mjs';
+import { envInt, runBench } from './support/bench-stats.mjs';
 import { acquireBroker, cleanupOnSignals, runKafka } from './support/dispatch-kafka.mjs';
 
 const KAFKA = {

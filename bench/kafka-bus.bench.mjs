@@ -17,11 +17,12 @@ import {
   formatMs,
   formatRate,
   formatRatio,
-  median,
   perSecond,
   renderTable,
   withTimeout,
   runBench,
+  envInt,
+  pairedSummaryTable,
 } from './support/bench-stats.mjs';
 
 const MESSAGES = envInt('BENCH_MESSAGES', 20_000);
@@ -54,18 +55,6 @@ const METRICS = [
 ];
 const runId = `${Date.now().toString(36)}-${process.pid}`;
 let topicSeq = 0;
-
-/**
- * @param {string} name
- * @param {number} fallback
- */
-function envInt(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
 
 /**
  * @template T
@@ -349,22 +338,9 @@ function printRound(round, first, samples) {
  * machine), then the median of those; the rates are medians of their own.
  */
 function printSummary(rounds) {
-  const rows = METRICS.map(({ id, label }) => {
-    const baseline = rounds.map((samples) => samples.baseline[id].rate);
-    const bus = rounds.map((samples) => samples.bus[id].rate);
-    const ratios = bus.map((rate, i) => rate / baseline[i]);
-    return [
-      label,
-      formatRate(median(baseline)),
-      formatRate(median(bus)),
-      formatRatio(median(ratios)),
-      ratios.map(formatRatio).join(' '),
-    ];
-  });
   console.log(`\nSummary of ${rounds.length} rounds: median msg/s per side; ratio = median of`);
   console.log('the per-round bus / baseline ratios (>= 1.00: the bus is as fast as kafkajs)\n');
-  const headers = ['measurement', 'baseline msg/s', 'bus msg/s', 'ratio', 'per-round ratios'];
-  console.log(renderTable(headers, rows, ['left', 'right', 'right', 'right', 'left']));
+  console.log(pairedSummaryTable(rounds, METRICS));
 }
 
 function printHeader(broker) {

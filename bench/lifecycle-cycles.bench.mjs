@@ -18,7 +18,14 @@ import { performance } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { Logger } from '@nestjs/common';
 import { InMemoryEventBus } from '../dist/intelligence/index.js';
-import { formatRatio, median, renderTable, runBench, withTimeout } from './support/bench-stats.mjs';
+import {
+  envInt,
+  formatRatio,
+  median,
+  renderTable,
+  runBench,
+  withTimeout,
+} from './support/bench-stats.mjs';
 import { CyclingBus, EFFECT_TOPIC, startCyclesApp } from './support/lifecycle-app.mjs';
 
 const CYCLES = envInt('BENCH_CYCLES', 1_000);
@@ -27,18 +34,6 @@ const ROUNDS = envInt('BENCH_ROUNDS', 3);
 const CHECKPOINTS = [0, WARMUP, CYCLES, 2 * CYCLES];
 const SMALL_RETENTION = 64;
 const SIDE_TIMEOUT_MS = 60_000;
-
-/**
- * @param {string} name
- * @param {number} fallback
- */
-function envInt(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
 
 /**
  * heapUsed after full GCs, with the event loop turning in between (finalizers, weak refs), and

@@ -89,3 +89,39 @@ export async function runBench(main) {
   }
   process.exit();
 }
+
+/**
+ * A positive integer from the environment, or `fallback` when unset.
+ * @param {string} name
+ * @param {number} fallback
+ */
+export function envInt(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
+  return value;
+}
+
+/**
+ * The summary table of a paired bench: per metric, the median rate of each side and the
+ * median of the per-round bus / baseline ratios (pairing cancels round-to-round noise).
+ * @param {{ baseline: Record<string, { rate: number }>, bus: Record<string, { rate: number }> }[]} rounds
+ * @param {{ id: string, label: string }[]} metrics
+ */
+export function pairedSummaryTable(rounds, metrics) {
+  const rows = metrics.map(({ id, label }) => {
+    const baseline = rounds.map((samples) => samples.baseline[id].rate);
+    const bus = rounds.map((samples) => samples.bus[id].rate);
+    const ratios = bus.map((rate, i) => rate / baseline[i]);
+    return [
+      label,
+      formatRate(median(baseline)),
+      formatRate(median(bus)),
+      formatRatio(median(ratios)),
+      ratios.map(formatRatio).join(' '),
+    ];
+  });
+  const headers = ['measurement', 'baseline msg/s', 'bus msg/s', 'ratio', 'per-round ratios'];
+  return renderTable(headers, rows, ['left', 'right', 'right', 'right', 'left']);
+}

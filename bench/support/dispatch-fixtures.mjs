@@ -18,19 +18,6 @@ export const PAYLOAD_BYTES = 200;
 export const HANDLER_NAME = 'Bench.handle';
 export const HANDLER_NODE = 'bench';
 
-/**
- * @param {string} name
- * @param {number} fallback
- * @returns {number} the positive integer in `process.env[name]`, or `fallback` when unset
- */
-export function envInt(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
-
 /** @returns {() => void} V8's full GC, even without --expose-gc (the npm script runs plain node) */
 export function exposeGc() {
   if (typeof globalThis.gc === 'function') return globalThis.gc;

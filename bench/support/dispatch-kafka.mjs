@@ -12,7 +12,7 @@ import {
   formatRatio,
   median,
   perSecond,
-  renderTable,
+  pairedSummaryTable,
   withTimeout,
 } from './bench-stats.mjs';
 import {
@@ -255,27 +255,16 @@ function printRound(round, rounds, first, { baseline, bus }) {
 }
 
 function printSummary(results) {
-  const rows = [
-    ['consume + dispatch, first to last message', 'steady'],
-    ['consume + dispatch, incl. connect + group join', 'total'],
-  ].map(([label, id]) => {
-    const baseline = results.map((samples) => samples.baseline[id].rate);
-    const bus = results.map((samples) => samples.bus[id].rate);
-    const ratios = bus.map((rate, i) => rate / baseline[i]);
-    return [
-      label,
-      formatRate(median(baseline)),
-      formatRate(median(bus)),
-      formatRatio(median(ratios)),
-      ratios.map(formatRatio).join(' '),
-    ];
-  });
   console.log(`\nSummary of ${results.length} rounds: median msg/s per side; ratio = median of`);
   console.log(
     'the per-round bus / baseline ratios (1.00: the module path is as fast as kafkajs)\n',
   );
-  const headers = ['measurement', 'baseline msg/s', 'bus msg/s', 'ratio', 'per-round ratios'];
-  console.log(renderTable(headers, rows, ['left', 'right', 'right', 'right', 'left']));
+  console.log(
+    pairedSummaryTable(results, [
+      { id: 'steady', label: 'consume + dispatch, first to last message' },
+      { id: 'total', label: 'consume + dispatch, incl. connect + group join' },
+    ]),
+  );
   const gc = (side) => formatMs(median(results.map((samples) => samples[side].gc)));
   console.log(
     `\nMedian GC pause time while consuming: baseline ${gc('baseline')}, bus ${gc('bus')}`,
