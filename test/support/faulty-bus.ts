@@ -14,6 +14,8 @@ export class FaultyBus extends InMemoryEventBus {
   connectError: Error | undefined;
   /** `connect` waits this long first. */
   connectDelayMs = 0;
+  /** `connect` waits for this promise first, when set (the test decides when it completes). */
+  connectGate: Promise<void> | undefined;
   /** `subscribe` waits this long first (and then may still succeed). */
   subscribeDelayMs = 0;
   /** `subscribe` subscribes, then waits this long before resolving (a late completion). */
@@ -26,6 +28,7 @@ export class FaultyBus extends InMemoryEventBus {
 
   override async connect(): Promise<void> {
     this.connects += 1;
+    if (this.connectGate) await this.connectGate;
     if (this.connectDelayMs)
       await new Promise((resolve) => setTimeout(resolve, this.connectDelayMs));
     if (this.connectError) throw this.connectError;

@@ -109,8 +109,7 @@ describe('HeartbeatProxy', () => {
     bus.publishDelayMs = 50;
     const proxy = make(bus, 10);
     proxy.start();
-    await pause(10);
-    expect(bus.inFlight).toBe(1);
+    await waitFor(() => bus.inFlight === 1, 'a beat in flight');
     const first = proxy.stopIntrospectionTasks();
     expect(proxy.stopIntrospectionTasks()).toBe(first);
     await first;

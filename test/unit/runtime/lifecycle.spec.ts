@@ -121,12 +121,14 @@ describe('IntelligenceRuntime lifecycle', () => {
 
   it('waits for a wiring in progress when closed during it, then cleans it up', async () => {
     const bus = new FaultyBus();
-    bus.connectDelayMs = 100;
+    let connected: () => void = () => undefined;
+    bus.connectGate = new Promise<void>((resolve) => (connected = resolve));
     const app = await open(bus);
     const initializing = app.init();
-    await pause(20);
+    await waitFor(() => bus.connects === 1, 'connect in progress');
     expect(app.get(IntelligenceRuntime).status().state).toBe('wiring');
     const closing = app.close();
+    connected();
     await Promise.all([initializing, closing]);
     expect(app.get(IntelligenceRuntime).status().state).toBe('stopped');
     expect(app.get(WiringState).holdsAnything).toBe(false);
