@@ -13,6 +13,7 @@ export {
   type HandlerFailure,
 } from './dispatch/dispatch-outcome.interface.js';
 export { createEnvelope, HEADERS, toOutgoing, type Envelope } from './dispatch/envelope.js';
+export { DeliveryAbandonedError, HandlerTimeoutError } from './dispatch/handler-watch.js';
 export type { InvalidReason } from './dispatch/envelope.codec.js';
 export {
   IntelligenceHandler,

@@ -13,6 +13,7 @@ export interface IntelligenceConfig {
     backoff: { initialMs: number; maxMs: number };
     deadLetter: boolean | { topic: string };
     concurrency: number;
+    handlerTimeoutMs: number;
     topicValidation: 'warn' | 'reject' | 'off';
     startFrom: 'earliest' | 'latest';
   };
@@ -39,6 +40,7 @@ export function resolveIntelligenceConfig(options: IntelligenceModuleOptions): I
       backoff: options.dispatch?.backoff ?? { initialMs: 200, maxMs: 10_000 },
       deadLetter: options.dispatch?.deadLetter ?? true,
       concurrency: options.dispatch?.concurrency ?? 1,
+      handlerTimeoutMs: options.dispatch?.handlerTimeoutMs ?? 30_000,
       topicValidation: options.dispatch?.topicValidation ?? 'warn',
       startFrom: options.dispatch?.startFrom ?? 'earliest',
     },

@@ -25,6 +25,7 @@ const kafkaBus = z.looseObject({
   commitIntervalMs: positiveInt.optional(),
   fetchMaxWaitMs: positiveInt.optional(),
   partitionsConsumedConcurrently: positiveInt.optional(),
+  maxBufferedPerPartition: positiveInt.optional(),
   defaultPartitions: positiveInt.optional(),
   compression: z.enum(['none', 'gzip']).optional(),
 });
@@ -50,6 +51,7 @@ const schema = z.object({
       backoff: backoff.optional(),
       deadLetter: z.union([z.boolean(), z.object({ topic: z.string().min(1) })]).optional(),
       concurrency: positiveInt.optional(),
+      handlerTimeoutMs: z.number().int().min(0).optional(),
       topicValidation: z.enum(['warn', 'reject', 'off']).optional(),
       startFrom: z.enum(['earliest', 'latest']).optional(),
     })

@@ -39,6 +39,12 @@ export interface DispatchOptions {
   /** Messages of one partition handled at once (ordered per key). @default 1 */
   concurrency?: number;
   /**
+   * A handler still running after this long is given up as a transient failure (retried
+   * by the policy, then dead-lettered) and its `ctx.signal` aborted; JavaScript cannot stop
+   * it, so it may still finish in the background. `0` turns the timeout off. @default 30000
+   */
+  handlerTimeoutMs?: number;
+  /**
    * Where a consumer group with no committed offset starts: `'earliest'` loses nothing that
    * was published before the group's first commit; `'latest'` skips history, and with it
    * whatever a first member left uncommitted before any commit. @default 'earliest'

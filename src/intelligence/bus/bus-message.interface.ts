@@ -19,9 +19,25 @@ export interface OutgoingMessage {
   headers?: Record<string, string>;
 }
 
-/** Handles one delivered message. Resolving acknowledges it; throwing leaves it unacknowledged,
- * so the bus delivers it again (after a backoff, or after `RetryLaterError.delayMs`). */
-export type MessageHandler = (message: BusMessage) => Promise<void>;
+/**
+ * Returned by a handler that is done with a message whose acknowledgement still waits on
+ * `settled` (a dead-letter publish, say): the bus goes on with the next messages and counts
+ * this one handled only once `settled` resolves; if it rejects, the message is delivered again.
+ */
+export interface PendingAck {
+  readonly settled: Promise<void>;
+}
+
+/**
+ * Handles one delivered message. Resolving acknowledges it (at once, or once the returned
+ * `PendingAck` settles); throwing leaves it unacknowledged, so the bus delivers it again
+ * (after a backoff, or after `RetryLaterError.delayMs`).
+ */
+export type MessageHandler = (message: BusMessage) => HandlerResult;
+
+/** What a `MessageHandler` returns: nothing to acknowledge at once, or a `PendingAck`. */
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- void: plain async handlers fit
+export type HandlerResult = Promise<void | PendingAck>;
 
 export interface SubscribeOptions {
   /** Where a group with no committed offset starts. @default false (only new messages) */
@@ -33,6 +49,11 @@ export interface SubscribeOptions {
    * commits never pass the lowest unfinished offset. @default 1
    */
   concurrency?: number;
+  /**
+   * How long a member that loses partitions in a rebalance, or closes, waits for their running
+   * handlers before it lets go (what is still running then stays uncommitted). @default 10000
+   */
+  drainTimeoutMs?: number;
 }
 
 /** An open subscription: one member of a consumer group. */
@@ -53,8 +74,18 @@ export interface SubscriptionHealth {
   assigned: Record<string, number[]>;
   /** Messages behind the end of each assigned partition, by topic then partition, as last seen. */
   lag: Record<string, Record<number, number>>;
-  /** Sanitized message of the last consumer error, if any. */
+  /** Sanitized message of the consumer's current error: set only while it is not running. */
   lastError?: string;
+  /** The last error the consumer recovered from, with when it happened and ended. */
+  recoveredError?: RecoveredError;
+}
+
+export interface RecoveredError {
+  error: string;
+  /** ISO-8601 time of the error. */
+  at: string;
+  /** ISO-8601 time the consumer was running again. */
+  recoveredAt: string;
 }
 
 export interface BusHealth {

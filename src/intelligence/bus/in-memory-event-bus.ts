@@ -1,5 +1,6 @@
 import type {
   BusHealth,
+  BusMessage,
   MessageHandler,
   OutgoingMessage,
   SubscribeOptions,
@@ -97,7 +98,7 @@ export class InMemoryEventBus extends EventBus {
     const member: InMemoryMember = {
       groupId,
       topics: [...topics],
-      handler,
+      handler: acknowledgedWhenSettled(handler),
       redelivery: options.redelivery ?? DEFAULT_REDELIVERY,
       concurrency: options.concurrency ?? 1,
       closed: false,
@@ -304,4 +305,12 @@ export class InMemoryEventBus extends EventBus {
 
 function pumpKey(groupId: string, topic: string, index: number): string {
   return `${groupId}\u0000${topic}\u0000${String(index)}`;
+}
+
+/** The embedded bus acknowledges in order: a pending acknowledgement is awaited in place. */
+function acknowledgedWhenSettled(handler: MessageHandler): (message: BusMessage) => Promise<void> {
+  return async (message) => {
+    const ack = await handler(message);
+    if (ack) await ack.settled;
+  };
 }

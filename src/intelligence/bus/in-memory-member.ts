@@ -1,4 +1,4 @@
-import type { BusMessage, MessageHandler } from './bus-message.interface.js';
+import type { BusMessage } from './bus-message.interface.js';
 import { runKeyed } from './keyed-runner.js';
 import type { BackoffRange } from './redelivery-backoff.js';
 
@@ -6,7 +6,7 @@ import type { BackoffRange } from './redelivery-backoff.js';
 export interface InMemoryMember {
   readonly groupId: string;
   readonly topics: readonly string[];
-  readonly handler: MessageHandler;
+  readonly handler: (message: BusMessage) => Promise<void>;
   readonly redelivery: BackoffRange;
   readonly concurrency: number;
   closed: boolean;
@@ -60,6 +60,6 @@ function errorName(error: unknown): string {
 }
 
 /** Calls a handler so that a synchronous throw becomes a rejection too. */
-async function invoke(handler: MessageHandler, message: BusMessage): Promise<void> {
+async function invoke(handler: InMemoryMember['handler'], message: BusMessage): Promise<void> {
   return handler(message);
 }

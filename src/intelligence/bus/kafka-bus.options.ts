@@ -34,8 +34,13 @@ export interface KafkaBusOptions {
   commitIntervalMs?: number;
   /** Longest a fetch waits on the broker for data; also bounds how long a stop waits. @default 1000 */
   fetchMaxWaitMs?: number;
-  /** Partitions of one member processed concurrently. @default 4 */
+  /** Batches kafkajs hands over at once (they are only queued: partitions are worked apart). @default 4 */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Messages of one partition fetched and not yet handled before that partition is paused
+   * (resumed at half). A slow partition or key holds back only itself. @default 1000
+   */
+  maxBufferedPerPartition?: number;
   /** Allow the bus to create missing topics it subscribes to. @default true */
   createTopics?: boolean;
   /** Partitions of topics the bus creates. @default 3 */

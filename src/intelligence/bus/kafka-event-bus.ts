@@ -134,6 +134,7 @@ export class KafkaEventBus extends EventBus {
         fetchMaxWaitMs: this.options.fetchMaxWaitMs ?? 1_000,
         retries: this.options.consumerRetries ?? 5,
         partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
+        maxBufferedPerPartition: this.options.maxBufferedPerPartition ?? 1_000,
       },
       this.sanitizer,
     );

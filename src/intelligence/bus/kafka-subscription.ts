@@ -8,13 +8,11 @@ import type {
   SubscriptionHealth,
   SubscriptionState,
 } from './bus-message.interface.js';
-import { runKeyed } from './keyed-runner.js';
-import {
-  backoffDelay,
-  DEFAULT_REDELIVERY,
-  redeliveryDelay,
-  type BackoffRange,
-} from './redelivery-backoff.js';
+import { membershipAssigner, type GroupBeforeJoin } from './kafka-membership.js';
+import { PartitionCommits, type PartitionOffset } from './partition-commits.js';
+import { PartitionWorker } from './partition-worker.js';
+import { backoffDelay, DEFAULT_REDELIVERY, type BackoffRange } from './redelivery-backoff.js';
+import { SubscriptionErrors } from './subscription-errors.js';
 
 export interface KafkaSubscriptionSettings {
   sessionTimeoutMs: number;
@@ -23,33 +21,45 @@ export interface KafkaSubscriptionSettings {
   fetchMaxWaitMs: number;
   retries: number;
   partitionsConsumedConcurrently: number;
+  maxBufferedPerPartition: number;
 }
 
-/** Messages handled between two consumer heartbeats (kafkajs throttles them anyway). */
-const HEARTBEAT_EVERY = 100;
 /** Backoff of a restart after a crash kafkajs will not restart itself. */
 const RESTART: BackoffRange = { initialMs: 500, maxMs: 30_000 };
+/** How long the coordinator waits for members to rejoin; the revoke drain stays below it. */
+const REBALANCE_TIMEOUT_MS = 60_000;
+const DEFAULT_DRAIN_MS = 10_000;
 
 /**
- * One member of a consumer group on kafkajs. Offsets are resolved only after the handler
- * finished and committed on an interval, on stop and on rebalance (at-least-once). A handler
- * that throws pauses its partition and gets the same message again after a backoff, without
- * blocking other partitions or sleeping inside the session timeout. A crashed consumer is
- * visible in `health()` and restarted with backoff.
+ * One member of a consumer group on kafkajs. Each assigned partition is worked by its own
+ * `PartitionWorker`, apart from kafkajs's fetch loop: `eachBatch` only hands the messages
+ * over, so a slow partition or key holds back only itself, and heartbeats go on while
+ * handlers run. A partition whose worker is full is paused until it has room again. Offsets
+ * are committed per partition as the contiguous handled prefix, on an interval, and only for
+ * partitions the member owns. Before the group rebalances, this member starts nothing new,
+ * waits (bounded) for its running handlers and commits, so no other member starts the same
+ * messages while they still run. A crashed consumer is visible in `health()`, restarted,
+ * and rejoins under its old member id, so the group does not wait out a session timeout.
  */
 export class KafkaSubscription implements Subscription {
   readonly topics: readonly string[];
   private state: SubscriptionState = 'starting';
   private assigned: Record<string, number[]> = {};
-  private lastError: string | undefined;
   private consumer: Consumer | undefined;
   private closing: Promise<void> | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private restarts = 0;
-  private readonly failures = new Map<string, number>();
+  private memberId: string | undefined;
+  /** Workers of the partitions owned in the current generation. */
+  private workers = new Map<string, PartitionWorker>();
+  /** Workers of revoked partitions whose handlers may still run. */
+  private readonly draining = new Set<PartitionWorker>();
+  private readonly resumes = new Map<PartitionWorker, () => void>();
+  private readonly commits: PartitionCommits;
   private readonly lag = new Map<string, Map<number, number>>();
-  private readonly resumeTimers = new Set<NodeJS.Timeout>();
+  private readonly errors: SubscriptionErrors;
   private readonly redelivery: BackoffRange;
+  private readonly drainMs: number;
 
   constructor(
     private readonly kafka: Kafka,
@@ -58,10 +68,17 @@ export class KafkaSubscription implements Subscription {
     private readonly handler: MessageHandler,
     private readonly options: SubscribeOptions,
     private readonly settings: KafkaSubscriptionSettings,
-    private readonly sanitizer: LogSanitizer,
+    sanitizer: LogSanitizer,
   ) {
     this.topics = [...topics];
     this.redelivery = options.redelivery ?? DEFAULT_REDELIVERY;
+    this.drainMs = Math.min(options.drainTimeoutMs ?? DEFAULT_DRAIN_MS, REBALANCE_TIMEOUT_MS / 2);
+    this.errors = new SubscriptionErrors(sanitizer);
+    this.commits = new PartitionCommits(
+      settings.commitIntervalMs,
+      () => this.workers.values(),
+      (offsets) => this.commitOwned(offsets),
+    );
   }
 
   /** Connects, joins the group and starts consuming. Rejects if the first start fails. */
@@ -69,9 +86,16 @@ export class KafkaSubscription implements Subscription {
     const consumer = this.kafka.consumer({
       groupId: this.groupId,
       sessionTimeout: this.settings.sessionTimeoutMs,
+      rebalanceTimeout: REBALANCE_TIMEOUT_MS,
       heartbeatInterval: this.settings.heartbeatIntervalMs,
       maxWaitTimeInMs: this.settings.fetchMaxWaitMs,
       retry: { retries: this.settings.retries },
+      partitionAssigners: [
+        membershipAssigner({
+          beforeJoin: (group) => this.beforeJoin(group),
+          memberIdToReuse: () => this.memberId,
+        }),
+      ],
     });
     this.consumer = consumer;
     this.watch(consumer);
@@ -82,18 +106,18 @@ export class KafkaSubscription implements Subscription {
         fromBeginning: this.options.fromBeginning ?? false,
       });
       await consumer.run({
-        autoCommit: true,
-        autoCommitInterval: this.settings.commitIntervalMs,
+        autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.settings.partitionsConsumedConcurrently,
         eachBatch: (payload) => this.eachBatch(payload),
       });
     } catch (error) {
-      this.lastError = this.sanitizer.describeError(error);
+      this.errors.crashed(error);
       this.state = 'crashed';
       await consumer.disconnect().catch(() => undefined);
       throw error;
     }
+    this.commits.start();
   }
 
   close(): Promise<void> {
@@ -110,27 +134,33 @@ export class KafkaSubscription implements Subscription {
       lag: Object.fromEntries(
         [...this.lag].map(([topic, partitions]) => [topic, Object.fromEntries(partitions)]),
       ),
-      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+      ...this.errors.health(),
     };
   }
 
+  /** Stops taking new work, drains (bounded), commits what was handled, leaves the group. */
   private async stop(): Promise<void> {
     clearTimeout(this.restartTimer);
-    for (const timer of this.resumeTimers) clearTimeout(timer);
-    this.resumeTimers.clear();
+    this.revokeAll();
+    await this.drain();
+    await this.commits.flush([...this.draining], (offsets) => this.commitThrough(offsets));
+    this.commits.stop();
     await this.consumer?.disconnect().catch((error: unknown) => {
-      this.lastError = this.sanitizer.describeError(error);
+      this.errors.crashed(error);
     });
     this.state = 'stopped';
     this.assigned = {};
     this.lag.clear();
+    this.draining.clear();
   }
 
   private watch(consumer: Consumer): void {
     const { GROUP_JOIN, CRASH, REBALANCING } = consumer.events;
     consumer.on(GROUP_JOIN, ({ payload }) => {
+      this.memberId = payload.memberId;
       this.state = 'running';
       this.restarts = 0;
+      this.errors.recovered();
       this.assigned = structuredClone(payload.memberAssignment);
     });
     consumer.on(REBALANCING, () => {
@@ -140,7 +170,9 @@ export class KafkaSubscription implements Subscription {
     consumer.on(CRASH, ({ payload }) => {
       this.state = 'crashed';
       this.assigned = {};
-      this.lastError = this.sanitizer.describeError(payload.error);
+      this.errors.crashed(payload.error);
+      // The crashed consumer's pauses and fetch positions are gone with it.
+      this.revokeAll();
       if (!payload.restart && !this.closing) this.scheduleRestart();
     });
   }
@@ -159,76 +191,122 @@ export class KafkaSubscription implements Subscription {
     );
   }
 
-  private async eachBatch(payload: EachBatchPayload): Promise<void> {
-    const concurrency = this.options.concurrency ?? 1;
-    if (concurrency > 1) {
-      await this.eachBatchKeyed(payload, concurrency);
-      return;
-    }
+  /** Hands the batch to its partition's worker and lets kafkajs fetch on; never waits for handlers. */
+  private eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    const key = `${batch.topic}:${String(batch.partition)}`;
-    let handled = 0;
-    for (const message of batch.messages) {
-      if (!payload.isRunning()) break;
-      try {
-        await this.handler(toBusMessage(batch.topic, batch.partition, message));
-      } catch (error) {
-        this.redeliverLater(key, error, () => payload.pause());
-        break;
-      }
-      if (this.failures.size > 0) this.failures.delete(key);
-      payload.resolveOffset(message.offset);
-      if (++handled % HEARTBEAT_EVERY === 0) {
-        await payload.heartbeat();
-        if (payload.isStale()) break;
-      }
+    const { topic, partition } = batch;
+    const last = batch.messages[batch.messages.length - 1];
+    if (!last || this.closing || !this.assigned[topic]?.includes(partition)) {
+      return Promise.resolve();
     }
-    this.recordLag(payload);
-    await payload.commitOffsetsIfNecessary();
+    const key = `${topic}:${String(partition)}`;
+    let worker = this.workers.get(key);
+    if (!worker) {
+      worker = this.createWorker(topic, partition);
+      this.workers.set(key, worker);
+    }
+    const full = worker.push(
+      batch.messages.map((message) => toBusMessage(topic, partition, message)),
+    );
+    payload.resolveOffset(last.offset);
+    this.recordLag(topic, partition, Number(batch.offsetLag()));
+    if (full && !this.resumes.has(worker)) this.resumes.set(worker, payload.pause());
+    return Promise.resolve();
   }
 
-  /** Lag after this batch, as kafkajs computes it from the high watermark. */
-  private recordLag({ batch }: EachBatchPayload): void {
-    let partitions = this.lag.get(batch.topic);
+  private createWorker(topic: string, partition: number): PartitionWorker {
+    const worker: PartitionWorker = new PartitionWorker(topic, partition, this.handler, {
+      concurrency: this.options.concurrency ?? 1,
+      capacity: this.settings.maxBufferedPerPartition,
+      redelivery: this.redelivery,
+      onRoom: () => {
+        const resume = this.resumes.get(worker);
+        this.resumes.delete(worker);
+        resume?.();
+      },
+      onStuck: (error) => {
+        this.errors.handlerFailed(error);
+      },
+      onUnstuck: () => {
+        this.errors.handlerRecovered();
+      },
+    });
+    return worker;
+  }
+
+  /**
+   * Before every (re)join: the partitions of this generation are revoked (kafkajs rebalances
+   * eagerly), their running handlers get up to the drain bound while the membership is kept
+   * alive, and what they handled is committed while the member still holds its generation.
+   */
+  private async beforeJoin(group: GroupBeforeJoin): Promise<void> {
+    const paused = [...this.resumes.keys()];
+    this.revokeAll();
+    if (this.draining.size === 0) return;
+    const beat = setInterval(() => {
+      group.heartbeat().catch(() => undefined);
+    }, this.settings.heartbeatIntervalMs);
+    try {
+      await this.drain();
+    } finally {
+      clearInterval(beat);
+    }
+    await this.commits.flush([...this.draining], (offsets) =>
+      group.commit(offsets.map(toTopicOffset)),
+    );
+    this.draining.clear();
+    group.resume(paused);
+  }
+
+  private revokeAll(): void {
+    for (const worker of this.workers.values()) {
+      worker.revoke();
+      this.draining.add(worker);
+    }
+    this.workers = new Map();
+    this.resumes.clear();
+  }
+
+  /** Waits for the revoked workers' running handlers, at most the drain bound. */
+  private async drain(): Promise<void> {
+    const running = [...this.draining].filter((worker) => worker.running > 0);
+    if (running.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.drainMs);
+    });
+    await Promise.race([Promise.all(running.map((worker) => worker.idle())), deadline]);
+    clearTimeout(timer);
+  }
+
+  /** The interval's commits: only partitions still owned in this generation. */
+  private commitOwned(offsets: PartitionOffset[]): Promise<void> {
+    return this.commitThrough(
+      offsets.filter(({ worker }) => this.workers.get(workerKey(worker)) === worker),
+    );
+  }
+
+  private async commitThrough(offsets: PartitionOffset[]): Promise<void> {
+    if (offsets.length === 0 || !this.consumer) return;
+    await this.consumer.commitOffsets(offsets.map(toTopicOffset));
+  }
+
+  private recordLag(topic: string, partition: number, lag: number): void {
+    let partitions = this.lag.get(topic);
     if (!partitions) {
       partitions = new Map();
-      this.lag.set(batch.topic, partitions);
+      this.lag.set(topic, partitions);
     }
-    partitions.set(batch.partition, Number(batch.offsetLag()));
+    partitions.set(partition, lag);
   }
+}
 
-  /** Handles a batch with per-key concurrency, resolving only the fully handled prefix. */
-  private async eachBatchKeyed(payload: EachBatchPayload, concurrency: number): Promise<void> {
-    const { batch } = payload;
-    const messages = batch.messages.map((message) =>
-      toBusMessage(batch.topic, batch.partition, message),
-    );
-    const result = await runKeyed(messages, concurrency, this.handler, () => payload.isRunning());
-    const last = messages[result.handled - 1];
-    if (last) payload.resolveOffset(last.offset);
-    const key = `${batch.topic}:${String(batch.partition)}`;
-    if (result.error !== undefined) this.redeliverLater(key, result.error, () => payload.pause());
-    else if (this.failures.size > 0) this.failures.delete(key);
-    await payload.heartbeat();
-    this.recordLag(payload);
-    await payload.commitOffsetsIfNecessary();
-  }
+function toTopicOffset({ worker, offset }: PartitionOffset) {
+  return { topic: worker.topic, partition: worker.partition, offset };
+}
 
-  /** Leaves the failed offset unresolved (so it is fetched again) and pauses the partition. */
-  private redeliverLater(key: string, error: unknown, pause: () => () => void): void {
-    const failures = (this.failures.get(key) ?? 0) + 1;
-    this.failures.set(key, failures);
-    this.lastError = this.sanitizer.describeError(error);
-    const resume = pause();
-    const timer = setTimeout(
-      () => {
-        this.resumeTimers.delete(timer);
-        resume();
-      },
-      redeliveryDelay(error, failures, this.redelivery),
-    );
-    this.resumeTimers.add(timer);
-  }
+function workerKey(worker: PartitionWorker): string {
+  return `${worker.topic}:${String(worker.partition)}`;
 }
 
 /** A kafkajs message as a plain `BusMessage` (header values decoded as UTF-8). */

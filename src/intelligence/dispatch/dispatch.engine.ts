@@ -17,6 +17,7 @@ import { HEADERS } from './envelope.js';
 import { decodeMessage } from './envelope.codec.js';
 import { HandlerContext } from './handler-context.js';
 import type { HandlerDefinition } from './handler-definition.interface.js';
+import { DeliveryAbandonedError, HandlerWatch } from './handler-watch.js';
 import { InFlightHandlers } from './in-flight-handlers.js';
 import { IdempotencyWindow } from './idempotency-window.js';
 import type { IntelligenceEvent } from './intelligence-event.interface.js';
@@ -43,11 +44,22 @@ export class DispatchEngine {
   private readonly inFlight = new InFlightHandlers();
   private readonly seen = new IdempotencyWindow();
   private readonly logger = new Logger('DispatchEngine');
+  private readonly watch: HandlerWatch;
 
   constructor(
     @Inject(INTELLIGENCE_CONFIG) private readonly config: IntelligenceConfig,
     @Inject(LogSanitizer) private readonly sanitizer: LogSanitizer,
-  ) {}
+  ) {
+    const timeoutMs = config.dispatch.handlerTimeoutMs;
+    this.watch = new HandlerWatch(timeoutMs, (handler, topic) => {
+      this.logger.warn({
+        msg: 'Handler timed out; retried as a transient failure',
+        handler,
+        topic,
+        timeoutMs,
+      });
+    });
+  }
 
   get loaded(): boolean {
     return this.table !== undefined;
@@ -58,11 +70,21 @@ export class DispatchEngine {
     if (this.table) throw new DispatchEngineStateError('The dispatch engine is already loaded');
     this.table = new RouteTable(handlers);
     this.bus = bus;
+    this.watch.start();
   }
 
   reset(): void {
     this.table = undefined;
     this.bus = undefined;
+    this.watch.stop();
+  }
+
+  /**
+   * Gives up every running handler, and every one started until the next `load()`: their
+   * deliveries reject with `DeliveryAbandonedError`, so their messages stay uncommitted.
+   */
+  abandonAll(): void {
+    this.watch.abandonAll();
   }
 
   topics(): string[] {
@@ -177,9 +199,15 @@ export class DispatchEngine {
     this.inFlight.enter(handler);
     let failure: HandlerFailure | undefined;
     try {
-      await handler.invoke(event, ctx);
+      const result = handler.invoke(event, ctx);
+      if (isPromiseLike(result)) {
+        await this.watch.watch(result, handler.name, event.topic, (reason) => {
+          ctx.abort(reason);
+        });
+      }
       if (idempotencyKey !== undefined) this.seen.add(idempotencyKey);
     } catch (error) {
+      if (error instanceof DeliveryAbandonedError) throw error;
       failure = { handler: handler.name, error, permanent: error instanceof PermanentHandlerError };
     } finally {
       this.inFlight.leave(handler);
@@ -211,4 +239,8 @@ export class DispatchEngine {
     this.counters.count(topic, outcome.status, known);
     return outcome;
   }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }

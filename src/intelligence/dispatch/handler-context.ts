@@ -8,6 +8,8 @@ import type {
 
 /** The context a handler receives: publishes its outputs correlated with the event. */
 export class HandlerContext implements DispatchContext {
+  private controller: AbortController | undefined;
+
   constructor(
     readonly handler: string,
     readonly attempt: number,
@@ -15,6 +17,17 @@ export class HandlerContext implements DispatchContext {
     private readonly bus: EventBus,
     private readonly source: string,
   ) {}
+
+  /** Made on first use: most handlers never look at it. */
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    return this.controller.signal;
+  }
+
+  /** Aborts `signal` (the handler timed out or was abandoned at the drain deadline). */
+  abort(reason: Error): void {
+    this.controller?.abort(reason);
+  }
 
   async publish(topic: string, payload: unknown, options: PublishOptions = {}): Promise<void> {
     const envelope = createEnvelope({

@@ -31,6 +31,12 @@ export interface DispatchContext {
   attempt: number;
   /** Name of the handler running (`Class.method`). */
   handler: string;
+  /**
+   * Aborted when the module gives up on this handler: it ran past `dispatch.handlerTimeoutMs`
+   * (the message is retried) or the shutdown drain deadline passed. Pass it to I/O that
+   * accepts one, so abandoned work stops.
+   */
+  readonly signal: AbortSignal;
 }
 
 /** A handler method. */

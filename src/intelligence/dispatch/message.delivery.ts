@@ -1,5 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { BusMessage, Subscription } from '../bus/bus-message.interface.js';
+import type {
+  BusMessage,
+  HandlerResult,
+  PendingAck,
+  Subscription,
+} from '../bus/bus-message.interface.js';
 import { RetryLaterError } from '../bus/bus.errors.js';
 import { backoffDelay } from '../bus/redelivery-backoff.js';
 import { EventBus } from '../bus/event-bus.js';
@@ -8,14 +13,7 @@ import { LogSanitizer } from '../logging/log-sanitizer.js';
 import { deadLetterTopic, toDeadLetter, type DeadLetterFacts } from './dead-letter.js';
 import { DispatchEngine } from './dispatch.engine.js';
 import type { DispatchOutcome, HandlerFailure } from './dispatch-outcome.interface.js';
-
-/** A delivery cut off by the drain deadline: left unacknowledged, so it is redelivered. */
-export class DeliveryAbandonedError extends Error {
-  override readonly name = 'DeliveryAbandonedError';
-  constructor() {
-    super('Shutdown drain deadline reached; the message stays uncommitted');
-  }
-}
+import { DeliveryAbandonedError } from './handler-watch.js';
 
 export interface DrainResult {
   drained: boolean;
@@ -46,7 +44,9 @@ const MAX_TRACKED = 10_000;
  * up to `maxAttempts`; a permanent one (invalid message, no handler, `PermanentHandlerError`,
  * attempts used up) goes to the dead-letter topic with the original bytes. A message is
  * acknowledged only once handled or dead-lettered: a failing dead-letter publish is retried,
- * never dropped. Handlers that already succeeded are not run again on a retry.
+ * never dropped. Dead-letter publishes leave the hot path: the bus goes on with the next
+ * messages (their publishes share produce requests) and acknowledges this one once the
+ * broker accepted its dead letter. Handlers that already succeeded are not run again.
  */
 @Injectable()
 export class MessageDelivery {
@@ -58,8 +58,8 @@ export class MessageDelivery {
     deadLetterFailures: 0,
     dropped: 0,
   };
-  /** Rejects of the deliveries in flight, called at the drain deadline. */
-  private readonly abandons = new Set<(error: Error) => void>();
+  /** Rejects of the dead-letter publishes in flight, called at the drain deadline. */
+  private readonly settling = new Set<(error: Error) => void>();
 
   constructor(
     private readonly engine: DispatchEngine,
@@ -72,31 +72,29 @@ export class MessageDelivery {
     return { ...this.counters };
   }
 
-  /** The bus handler: resolves to acknowledge, rejects to have the message redelivered. */
-  async deliver(message: BusMessage): Promise<void> {
+  /**
+   * The bus handler: resolves to acknowledge (for a dead letter, once its publish settles),
+   * rejects to have the message redelivered.
+   */
+  async deliver(message: BusMessage): HandlerResult {
     const id = this.tracking.size === 0 ? undefined : trackingId(message);
     const tracked = id === undefined ? undefined : this.tracking.get(id);
-    if (tracked?.deadLetter) {
-      await this.deadLetter(message, tracked, tracked.deadLetter);
-      return;
-    }
+    if (tracked?.deadLetter) return this.deadLetter(message, tracked, tracked.deadLetter);
     const attempt = (tracked?.attempts ?? 0) + 1;
-    const outcome = await this.abandonable(
-      this.engine.dispatch(message, attempt, tracked?.succeeded),
-    );
+    const outcome = await this.engine.dispatch(message, attempt, tracked?.succeeded);
     if (outcome.status === 'success') {
       if (id !== undefined) this.tracking.delete(trackingId(message));
-      return;
+      return undefined;
     }
     const tracking = tracked ?? { attempts: 0, succeeded: new Set(), deadLetterAttempts: 0 };
     tracking.attempts = attempt;
-    await this.settle(message, tracking, outcome);
+    return this.settle(message, tracking, outcome);
   }
 
   /**
-   * Stops the subscriptions (no new fetches; what was handled is committed), waiting for
-   * in-flight handlers up to `timeoutMs`. What still runs at the deadline is abandoned:
-   * left uncommitted for redelivery, never acknowledged.
+   * Stops the subscriptions (nothing new starts; what was handled is committed), waiting for
+   * running handlers and dead-letter publishes up to `timeoutMs`. What still runs at the
+   * deadline is abandoned: left uncommitted for redelivery, never acknowledged.
    */
   async stop(subscriptions: readonly Subscription[], timeoutMs: number): Promise<DrainResult> {
     const closing = Promise.allSettled(subscriptions.map((subscription) => subscription.close()));
@@ -109,39 +107,25 @@ export class MessageDelivery {
     const first = await Promise.race([closing, deadline]);
     clearTimeout(timer);
     if (first !== 'timeout') return { drained: true, pending: [] };
-    const pending = this.engine.running();
-    for (const abandon of this.abandons) abandon(new DeliveryAbandonedError());
-    this.abandons.clear();
+    const pending = [
+      ...this.engine.running(),
+      ...Array.from(this.settling, () => 'dead-letter publish'),
+    ];
+    this.engine.abandonAll();
+    for (const abandon of this.settling) abandon(new DeliveryAbandonedError());
+    this.settling.clear();
     await closing;
-    return { drained: false, pending };
+    return { drained: pending.length === 0, pending };
   }
 
-  /** `work`, unless the drain deadline abandons it first. */
-  private abandonable<T>(work: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.abandons.add(reject);
-      work.then(
-        (value) => {
-          this.abandons.delete(reject);
-          resolve(value);
-        },
-        (error: unknown) => {
-          this.abandons.delete(reject);
-          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the engine's rejection, passed on as it is
-          reject(error);
-        },
-      );
-    });
-  }
-
-  private async settle(
+  private settle(
     message: BusMessage,
     tracking: Tracking,
     outcome: Exclude<DispatchOutcome, { status: 'success' }>,
-  ): Promise<void> {
+  ): PendingAck | undefined {
     switch (outcome.status) {
       case 'no_handler':
-        await this.deadLetter(message, tracking, {
+        return this.deadLetter(message, tracking, {
           ...this.facts(
             tracking,
             'NoHandler',
@@ -149,26 +133,24 @@ export class MessageDelivery {
           ),
           ...(outcome.event ? { correlationId: outcome.event.correlationId } : {}),
         });
-        return;
       case 'invalid_message':
-        await this.deadLetter(
+        return this.deadLetter(
           message,
           tracking,
           this.facts(tracking, `InvalidMessage:${outcome.reason}`, outcome.detail),
         );
-        return;
       case 'handler_error':
         for (const name of outcome.succeeded) tracking.succeeded.add(name);
-        await this.handlerFailed(message, tracking, outcome.failures, outcome.event.correlationId);
+        return this.handlerFailed(message, tracking, outcome.failures, outcome.event.correlationId);
     }
   }
 
-  private async handlerFailed(
+  private handlerFailed(
     message: BusMessage,
     tracking: Tracking,
     failures: HandlerFailure[],
     correlationId: string,
-  ): Promise<void> {
+  ): PendingAck | undefined {
     const reason = failures
       .map((failure) => `${failure.handler}: ${this.sanitizer.describeError(failure.error)}`)
       .join('; ');
@@ -187,17 +169,18 @@ export class MessageDelivery {
       throw new RetryLaterError(delay);
     }
     const failureClass = failures[0]?.error instanceof Error ? failures[0].error.name : 'Error';
-    await this.deadLetter(message, tracking, {
+    return this.deadLetter(message, tracking, {
       ...this.facts(tracking, failureClass, reason),
       correlationId,
     });
   }
 
-  private async deadLetter(
+  /** Dead-letters `message`: acknowledged once the publish settles (at once when they are off). */
+  private deadLetter(
     message: BusMessage,
     tracking: Tracking,
     facts: DeadLetterFacts,
-  ): Promise<void> {
+  ): PendingAck | undefined {
     if (this.config.dispatch.deadLetter === false) {
       this.tracking.delete(trackingId(message));
       this.counters.dropped += 1;
@@ -206,26 +189,21 @@ export class MessageDelivery {
         ...where(message),
         reason: facts.reason,
       });
-      return;
+      return undefined;
     }
     const topic = deadLetterTopic(message.topic, this.config.dispatch.deadLetter);
-    try {
-      await this.bus.publish(topic, toDeadLetter(message, facts));
-    } catch (error) {
-      tracking.deadLetter = facts;
-      tracking.deadLetterAttempts += 1;
-      this.remember(message, tracking);
-      this.counters.deadLetterFailures += 1;
-      const delay = backoffDelay(tracking.deadLetterAttempts, this.config.dispatch.backoff, true);
-      this.logger.error({
-        msg: 'Dead-letter publish failed; the message stays uncommitted and is retried',
-        ...where(message),
-        deadLetterTopic: topic,
-        retryInMs: delay,
-        error: this.sanitizer.describeError(error),
-      });
-      throw new RetryLaterError(delay, { cause: error });
-    }
+    const published = this.bus.publish(topic, toDeadLetter(message, facts)).then(
+      () => {
+        this.deadLettered(message, topic, facts);
+      },
+      (error: unknown) => {
+        throw this.deadLetterFailed(message, tracking, facts, topic, error);
+      },
+    );
+    return { settled: this.abandonable(published) };
+  }
+
+  private deadLettered(message: BusMessage, topic: string, facts: DeadLetterFacts): void {
     this.tracking.delete(trackingId(message));
     this.counters.deadLettered += 1;
     this.logger.warn({
@@ -235,6 +213,47 @@ export class MessageDelivery {
       failureClass: facts.failureClass,
       reason: facts.reason,
       attempts: facts.attempts,
+    });
+  }
+
+  /** Remembers the verdict, so the redelivery only publishes the dead letter again. */
+  private deadLetterFailed(
+    message: BusMessage,
+    tracking: Tracking,
+    facts: DeadLetterFacts,
+    topic: string,
+    error: unknown,
+  ): RetryLaterError {
+    tracking.deadLetter = facts;
+    tracking.deadLetterAttempts += 1;
+    this.remember(message, tracking);
+    this.counters.deadLetterFailures += 1;
+    const delay = backoffDelay(tracking.deadLetterAttempts, this.config.dispatch.backoff, true);
+    this.logger.error({
+      msg: 'Dead-letter publish failed; the message stays uncommitted and is retried',
+      ...where(message),
+      deadLetterTopic: topic,
+      retryInMs: delay,
+      error: this.sanitizer.describeError(error),
+    });
+    return new RetryLaterError(delay, { cause: error });
+  }
+
+  /** `settled`, unless the drain deadline abandons it first. */
+  private abandonable(settled: Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.settling.add(reject);
+      settled.then(
+        () => {
+          this.settling.delete(reject);
+          resolve();
+        },
+        (error: unknown) => {
+          this.settling.delete(reject);
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a RetryLaterError, passed on as it is
+          reject(error);
+        },
+      );
     });
   }
 

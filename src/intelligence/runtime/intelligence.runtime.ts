@@ -183,6 +183,7 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
           redelivery: this.config.dispatch.backoff,
           concurrency: this.config.dispatch.concurrency,
           fromBeginning: this.config.dispatch.startFrom === 'earliest',
+          drainTimeoutMs: this.config.shutdown.drainTimeoutMs,
         },
       );
       if (state.generation !== generation) {
@@ -209,11 +210,11 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
     if (!retry || this.shuttingDown || this.config.wiring.failFast) return;
     this.state = 'retrying';
     const delay = backoffDelay(this.failedAttempts, retry);
+    // Not unref'd: a headless worker whose only pending work is this retry must stay up.
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.wire();
     }, delay);
-    this.retryTimer.unref();
   }
 
   private async drainAndAnnounce(): Promise<void> {
@@ -222,7 +223,7 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
       state.subscriptions,
       this.config.shutdown.drainTimeoutMs,
     );
-    if (!drain.drained) {
+    if (drain.pending.length > 0) {
       this.logger.warn({
         msg: 'Drain deadline reached; unfinished messages stay uncommitted and will be redelivered',
         pending: drain.pending,

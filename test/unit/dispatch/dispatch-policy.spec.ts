@@ -11,6 +11,8 @@ import type {
 } from '../../../src/intelligence/dispatch/intelligence-event.interface.js';
 import { IntelligenceNode } from '../../../src/intelligence/dispatch/intelligence-node.decorator.js';
 import { MessageDelivery } from '../../../src/intelligence/dispatch/message.delivery.js';
+import { RetryLaterError } from '../../../src/intelligence/bus/bus.errors.js';
+import type { BusMessage } from '../../../src/intelligence/bus/bus-message.interface.js';
 import type { IntelligenceModuleOptions } from '../../../src/intelligence/intelligence.options.js';
 import { FaultyBus } from '../../support/faulty-bus.js';
 import { compileIntelligenceApp } from '../../support/intelligence-app.js';
@@ -25,6 +27,9 @@ const DLQ = 'onex.dlq.commands.v1';
 const script = {
   failTimes: new Map<string, number>(),
   permanent: new Set<string>(),
+  /** Ids whose handler runs until its signal is aborted. */
+  hang: new Set<string>(),
+  aborted: [] as string[],
   calls: [] as string[],
 };
 
@@ -36,6 +41,13 @@ class WorkerNode {
     const id = event.payload.id;
     script.calls.push(`work:${id}:${String(ctx.attempt)}`);
     if (script.permanent.has(id)) throw new PermanentHandlerError(`cannot process ${id}`);
+    if (script.hang.has(id)) {
+      await new Promise((resolve) => {
+        ctx.signal.addEventListener('abort', resolve);
+      });
+      script.aborted.push(`${id}:${String(ctx.attempt)}`);
+      return;
+    }
     const left = script.failTimes.get(id) ?? 0;
     if (left > 0) {
       script.failTimes.set(id, left - 1);
@@ -65,6 +77,8 @@ describe('dispatch policy on the embedded bus', () => {
   const start = async (options: Partial<IntelligenceModuleOptions> = {}) => {
     script.failTimes.clear();
     script.permanent.clear();
+    script.hang.clear();
+    script.aborted.length = 0;
     script.calls.length = 0;
     bus = new FaultyBus();
     app = await compileIntelligenceApp(
@@ -236,5 +250,57 @@ describe('dispatch policy on the embedded bus', () => {
     const work = metrics?.perHandler['WorkerNode.work'];
     expect(work).toMatchObject({ invoked: 2, succeeded: 2, failed: 0 });
     expect(work?.latencyBuckets.at(-1)).toBe(2);
+  });
+
+  it('gives up a handler past handlerTimeoutMs as a transient failure: retried, then dead-lettered', async () => {
+    await start({
+      dispatch: { handlerTimeoutMs: 40, maxAttempts: 2, backoff: { initialMs: 5, maxMs: 5 } },
+    });
+    script.hang.add('h');
+    await send('h');
+    await waitFor(() => deadLetters().length === 1, 'dead letter after two timeouts');
+    expect(deadLetters()[0]?.message.headers).toMatchObject({
+      failure_class: 'HandlerTimeoutError',
+      failure_reason:
+        'WorkerNode.work: HandlerTimeoutError: WorkerNode.work did not finish within 40 ms',
+      attempts: '2',
+    });
+    await waitFor(() => script.aborted.length === 2, 'both attempts aborted');
+    expect(script.aborted).toEqual(['h:1', 'h:2']);
+    expect(bus.envelopes(OUT)).toHaveLength(0);
+  });
+
+  it('hands a dead letter back as a pending acknowledgement that settles with the publish', async () => {
+    await start();
+    const delivery = app?.get(MessageDelivery);
+    const realPublishBatch = bus.publishBatch.bind(bus);
+    const gates: { release: (ok: boolean) => void }[] = [];
+    bus.publishBatch = async (topic, messages) => {
+      if (topic === DLQ) {
+        const ok = await new Promise<boolean>((release) => gates.push({ release }));
+        if (!ok) throw new Error('dlq refused');
+      }
+      await realPublishBatch(topic, messages);
+    };
+    const poison: BusMessage = {
+      topic: IN,
+      partition: 0,
+      offset: '41',
+      timestamp: '0',
+      key: null,
+      value: Buffer.from('{"broken": '),
+      headers: {},
+    };
+    const first = await delivery?.deliver(poison);
+    expect(first).toEqual({ settled: expect.any(Promise) });
+    await waitFor(() => gates.length === 1, 'dead-letter publish started');
+    gates[0]?.release(false);
+    await expect(first?.settled).rejects.toBeInstanceOf(RetryLaterError);
+    const second = await delivery?.deliver(poison);
+    await waitFor(() => gates.length === 2, 'published again on redelivery');
+    gates[1]?.release(true);
+    await expect(second?.settled).resolves.toBeUndefined();
+    expect(deadLetters()).toHaveLength(1);
+    expect(delivery?.stats()).toMatchObject({ deadLettered: 1, deadLetterFailures: 1 });
   });
 });

@@ -81,4 +81,32 @@ describe('shutdown drain', () => {
       logs.restore();
     }
   });
+
+  it('logs no drain warning when nothing is pending, even if closing the consumer is slow', async () => {
+    class SlowCloseBus extends FaultyBus {
+      override async subscribe(...args: Parameters<FaultyBus['subscribe']>) {
+        const subscription = await super.subscribe(...args);
+        return {
+          ...subscription,
+          close: async () => {
+            await new Promise((resolve) => setTimeout(resolve, 150));
+            await subscription.close();
+          },
+        };
+      }
+    }
+    const logs = captureLogs();
+    try {
+      const bus = new SlowCloseBus();
+      const app = await boot(bus, 20, logs.logger);
+      await send(bus, 'quick');
+      await waitFor(() => work.finished.includes('quick'), 'handled');
+      apps.splice(apps.indexOf(app), 1);
+      await app.close();
+      expect(logs.text()).toMatch(/Cleanup finished/);
+      expect(logs.text()).not.toMatch(/Drain deadline reached/);
+    } finally {
+      logs.restore();
+    }
+  });
 });

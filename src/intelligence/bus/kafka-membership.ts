@@ -1,0 +1,98 @@
+import { PartitionAssigners, type PartitionAssigner } from 'kafkajs';
+import ConsumerGroup from 'kafkajs/src/consumer/consumerGroup.js';
+
+/** What the hook may do with the kafkajs consumer group before it (re)joins. */
+export interface GroupBeforeJoin {
+  /** Keeps the membership alive while the hook waits (errors such as "rebalancing" are expected). */
+  heartbeat(): Promise<void>;
+  /** Commits offsets with the generation the member still holds. */
+  commit(offsets: readonly { topic: string; partition: number; offset: string }[]): Promise<void>;
+  /** Lets kafkajs fetch these partitions again (pauses outlive a rebalance in kafkajs). */
+  resume(partitions: readonly { topic: string; partition: number }[]): void;
+}
+
+export interface MembershipHooks {
+  /**
+   * Runs before every join of the group: the first one, and each rejoin of a rebalance or a
+   * restarted consumer. The join waits for it, so a member can finish the work of the
+   * partitions it is about to lose before any other member is given them.
+   */
+  beforeJoin(group: GroupBeforeJoin): Promise<void>;
+  /** The member id this subscription held last, to rejoin under after a consumer restart. */
+  memberIdToReuse(): string | undefined;
+}
+
+interface ConsumerGroupInternals {
+  assigners: (PartitionAssigner extends (...args: never[]) => infer A ? A : never)[];
+  memberId: string | null;
+  generationId: number | null;
+  heartbeat(options: { interval: number }): Promise<void>;
+  commitOffsets(offsets: {
+    topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
+  }): Promise<void>;
+  resume(topicPartitions: { topic: string; partitions: number[] }[]): void;
+  joinAndSync(): Promise<void>;
+}
+
+const HOOKS = Symbol.for('nestjs-intelligence.kafka-membership-hooks');
+type WithHooks = { [HOOKS]?: MembershipHooks };
+
+/**
+ * A round-robin assigner that carries `hooks` to the consumer group it is given to (kafkajs
+ * creates the assigners per consumer, so the hooks reach exactly that consumer's group).
+ */
+export function membershipAssigner(hooks: MembershipHooks): PartitionAssigner {
+  installJoinHook();
+  return (config) => Object.assign(PartitionAssigners.roundRobin(config), { [HOOKS]: hooks });
+}
+
+/**
+ * kafkajs 2.2 has no rebalance listener: its runner rejoins the group the moment it sees a
+ * rebalance, while handlers of the partitions being revoked may still run, so another member
+ * would start the same messages at once. Every (re)join goes through
+ * `ConsumerGroup.joinAndSync`; wrapping it once lets a consumer that carries hooks (see
+ * `membershipAssigner`) drain and commit first, and rejoin a restarted consumer under its
+ * old member id, so the coordinator need not wait out the old member's session. Consumers
+ * without hooks are untouched. kafkajs is no longer developed, so these internals stay put;
+ * the wrapper refuses to install if they are not there.
+ */
+function installJoinHook(): void {
+  const proto = ConsumerGroup.prototype as ConsumerGroupInternals & { [HOOKS]?: true };
+  if (proto[HOOKS]) return;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(this) below
+  const joinAndSync = proto.joinAndSync as ConsumerGroupInternals['joinAndSync'] | undefined;
+  if (typeof joinAndSync !== 'function') {
+    throw new Error('Unsupported kafkajs version: ConsumerGroup.joinAndSync not found');
+  }
+  proto.joinAndSync = async function (this: ConsumerGroupInternals): Promise<void> {
+    const hooks = this.assigners.map((assigner) => (assigner as WithHooks)[HOOKS]).find(Boolean);
+    if (hooks) {
+      if (this.memberId === null && this.generationId === null) {
+        this.memberId = hooks.memberIdToReuse() ?? null;
+      }
+      await hooks.beforeJoin(groupBeforeJoin(this));
+    }
+    await joinAndSync.call(this);
+  };
+  proto[HOOKS] = true;
+}
+
+function groupBeforeJoin(group: ConsumerGroupInternals): GroupBeforeJoin {
+  return {
+    heartbeat: () => group.heartbeat({ interval: 0 }),
+    commit: (offsets) => {
+      const byTopic = new Map<string, { partition: number; offset: string }[]>();
+      for (const { topic, partition, offset } of offsets) {
+        const partitions = byTopic.get(topic) ?? [];
+        partitions.push({ partition, offset });
+        byTopic.set(topic, partitions);
+      }
+      return group.commitOffsets({
+        topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+      });
+    },
+    resume: (partitions) => {
+      group.resume(partitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
+    },
+  };
+}
