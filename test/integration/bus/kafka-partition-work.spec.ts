@@ -1,0 +1,132 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type {
+  BusMessage,
+  Subscription,
+} from '../../../src/intelligence/bus/bus-message.interface.js';
+import type { KafkaEventBus } from '../../../src/intelligence/bus/kafka-event-bus.js';
+import { committedOffsets, createTopics, TestProducer } from '../../support/dispatch-kafka.js';
+import { testKafkaBus } from '../../support/kafka-env.js';
+import { uniqueGroup, uniqueTopic } from '../../support/unique-names.js';
+import { waitFor } from '../../support/wait-for.js';
+
+interface Handling {
+  member: string;
+  partition: number;
+  offset: string;
+  start: number;
+  end: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Handlings of one partition by different members whose times overlap. */
+function overlaps(handlings: Handling[]): [Handling, Handling][] {
+  const found: [Handling, Handling][] = [];
+  for (const a of handlings) {
+    for (const b of handlings) {
+      if (a.member < b.member && a.partition === b.partition && a.start < b.end && b.start < a.end)
+        found.push([a, b]);
+    }
+  }
+  return found;
+}
+
+describe('KafkaEventBus partition work on the real broker', () => {
+  const buses: KafkaEventBus[] = [];
+  let producer: TestProducer;
+
+  beforeAll(async () => {
+    producer = await new TestProducer().start();
+  });
+
+  afterAll(async () => {
+    await producer.stop();
+  });
+
+  const connected = async (options = {}) => {
+    const bus = testKafkaBus(options);
+    buses.push(bus);
+    await bus.connect();
+    return bus;
+  };
+
+  afterEach(async () => {
+    await Promise.all(buses.splice(0).map((bus) => bus.disconnect()));
+  });
+
+  it('keeps the fast partitions of a member flowing while one of its partitions is slow', async () => {
+    const topic = uniqueTopic('slow-partition');
+    await createTopics([topic], 3);
+    const bus = await connected();
+    const finished = new Map<number, number[]>();
+    const handler = async (message: BusMessage) => {
+      if (message.partition === 0) await sleep(1_500);
+      const times = finished.get(message.partition) ?? [];
+      times.push(Date.now());
+      finished.set(message.partition, times);
+    };
+    await bus.subscribe([topic], uniqueGroup('slow-partition'), handler, { fromBeginning: true });
+    for (const partition of [0, 1, 2]) {
+      await producer.send(
+        topic,
+        Array.from({ length: partition === 0 ? 3 : 400 }, (_, i) => ({
+          partition,
+          value: `p${String(partition)}-${String(i)}`,
+        })),
+      );
+    }
+    await waitFor(
+      () => finished.get(1)?.length === 400 && finished.get(2)?.length === 400,
+      'fast partitions handled',
+      30_000,
+    );
+    // Every fast message was handled before the slow partition's second message finished.
+    expect(finished.get(0)?.length ?? 0).toBeLessThan(2);
+    await waitFor(() => finished.get(0)?.length === 3, 'slow partition handled', 30_000);
+  });
+
+  it('lets no other member start a partition while its old owner still handles it', async () => {
+    const topic = uniqueTopic('handover');
+    const groupId = uniqueGroup('handover');
+    await createTopics([topic], 4);
+    const handlings: Handling[] = [];
+    const member = (name: string) => async (message: BusMessage) => {
+      const start = performance.timeOrigin + performance.now();
+      await sleep(400);
+      handlings.push({
+        member: name,
+        partition: message.partition,
+        offset: message.offset,
+        start,
+        end: performance.timeOrigin + performance.now(),
+      });
+    };
+    const first = await connected();
+    const subscriptions: Subscription[] = [
+      await first.subscribe([topic], groupId, member('a'), { fromBeginning: true }),
+    ];
+    await producer.send(
+      topic,
+      [0, 1, 2, 3].flatMap((partition) =>
+        Array.from({ length: 8 }, (_, i) => ({
+          partition,
+          value: `${String(partition)}-${String(i)}`,
+        })),
+      ),
+    );
+    await waitFor(() => handlings.length >= 4, 'the first member is working every partition');
+    const second = await connected();
+    subscriptions.push(
+      await second.subscribe([topic], groupId, member('b'), { fromBeginning: true }),
+    );
+    await waitFor(
+      () => new Set(handlings.map((h) => `${h.partition}:${h.offset}`)).size === 32,
+      'every message handled',
+      60_000,
+    );
+    expect(handlings.some((h) => h.member === 'b')).toBe(true);
+    expect(overlaps(handlings)).toEqual([]);
+    await Promise.all(subscriptions.map((subscription) => subscription.close()));
+    expect(await committedOffsets(groupId, topic)).toEqual(['8', '8', '8', '8']);
+  });
+});
