@@ -1,23 +1,30 @@
 import { PartitionAssigners, type PartitionAssigner } from 'kafkajs';
 import ConsumerGroup from 'kafkajs/src/consumer/consumerGroup.js';
 
-/** What the hook may do with the kafkajs consumer group before it (re)joins. */
-export interface GroupBeforeJoin {
+/** What the hooks may do with the kafkajs consumer group, before it (re)joins and after. */
+export interface GroupControl {
   /** Keeps the membership alive while the hook waits (errors such as "rebalancing" are expected). */
   heartbeat(): Promise<void>;
   /** Commits offsets with the generation the member still holds. */
   commit(offsets: readonly { topic: string; partition: number; offset: string }[]): Promise<void>;
   /** Lets kafkajs fetch these partitions again (pauses outlive a rebalance in kafkajs). */
   resume(partitions: readonly { topic: string; partition: number }[]): void;
+  /**
+   * Sets how long a fetch waits for data, from the next fetch on. kafkajs also sleeps this
+   * long when every partition of a broker is paused, so a partition resumed meanwhile waits
+   * for it: a short wait while partitions are paused lets them start again at once.
+   */
+  setFetchWait(ms: number): void;
 }
 
 export interface MembershipHooks {
   /**
    * Runs before every join of the group: the first one, and each rejoin of a rebalance or a
    * restarted consumer. The join waits for it, so a member can finish the work of the
-   * partitions it is about to lose before any other member is given them.
+   * partitions it is about to lose before any other member is given them. `group` is the
+   * consumer's group until the next call (a restarted consumer has a new one).
    */
-  beforeJoin(group: GroupBeforeJoin): Promise<void>;
+  beforeJoin(group: GroupControl): Promise<void>;
   /** The member id this subscription held last, to rejoin under after a consumer restart. */
   memberIdToReuse(): string | undefined;
 }
@@ -26,6 +33,7 @@ interface ConsumerGroupInternals {
   assigners: (PartitionAssigner extends (...args: never[]) => infer A ? A : never)[];
   memberId: string | null;
   generationId: number | null;
+  maxWaitTime: number;
   heartbeat(options: { interval: number }): Promise<void>;
   commitOffsets(offsets: {
     topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
@@ -77,7 +85,7 @@ function installJoinHook(): void {
   proto[HOOKS] = true;
 }
 
-function groupBeforeJoin(group: ConsumerGroupInternals): GroupBeforeJoin {
+function groupBeforeJoin(group: ConsumerGroupInternals): GroupControl {
   return {
     heartbeat: () => group.heartbeat({ interval: 0 }),
     commit: (offsets) => {
@@ -93,6 +101,9 @@ function groupBeforeJoin(group: ConsumerGroupInternals): GroupBeforeJoin {
     },
     resume: (partitions) => {
       group.resume(partitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
+    },
+    setFetchWait: (ms) => {
+      group.maxWaitTime = ms;
     },
   };
 }

@@ -8,7 +8,7 @@ import type {
   SubscriptionHealth,
   SubscriptionState,
 } from './bus-message.interface.js';
-import { membershipAssigner, type GroupBeforeJoin } from './kafka-membership.js';
+import { membershipAssigner, type GroupControl } from './kafka-membership.js';
 import { PartitionCommits, type PartitionOffset } from './partition-commits.js';
 import { PartitionWorker } from './partition-worker.js';
 import { backoffDelay, DEFAULT_REDELIVERY, type BackoffRange } from './redelivery-backoff.js';
@@ -24,6 +24,8 @@ export interface KafkaSubscriptionSettings {
   maxBufferedPerPartition: number;
 }
 
+/** Fetch wait while any partition is paused: a resumed partition is fetched again at once. */
+const PAUSED_FETCH_WAIT_MS = 20;
 /** Backoff of a restart after a crash kafkajs will not restart itself. */
 const RESTART: BackoffRange = { initialMs: 500, maxMs: 30_000 };
 /** How long the coordinator waits for members to rejoin; the revoke drain stays below it. */
@@ -50,6 +52,8 @@ export class KafkaSubscription implements Subscription {
   private restartTimer: NodeJS.Timeout | undefined;
   private restarts = 0;
   private memberId: string | undefined;
+  /** The kafkajs consumer group of the running consumer (set at each join). */
+  private group: GroupControl | undefined;
   /** Workers of the partitions owned in the current generation. */
   private workers = new Map<string, PartitionWorker>();
   /** Workers of revoked partitions whose handlers may still run. */
@@ -210,7 +214,10 @@ export class KafkaSubscription implements Subscription {
     );
     payload.resolveOffset(last.offset);
     this.recordLag(topic, partition, Number(batch.offsetLag()));
-    if (full && !this.resumes.has(worker)) this.resumes.set(worker, payload.pause());
+    if (full && !this.resumes.has(worker)) {
+      this.resumes.set(worker, payload.pause());
+      if (this.resumes.size === 1) this.group?.setFetchWait(PAUSED_FETCH_WAIT_MS);
+    }
     return Promise.resolve();
   }
 
@@ -221,8 +228,10 @@ export class KafkaSubscription implements Subscription {
       redelivery: this.redelivery,
       onRoom: () => {
         const resume = this.resumes.get(worker);
+        if (!resume) return;
         this.resumes.delete(worker);
-        resume?.();
+        resume();
+        if (this.resumes.size === 0) this.group?.setFetchWait(this.settings.fetchMaxWaitMs);
       },
       onStuck: (error) => {
         this.errors.handlerFailed(error);
@@ -239,9 +248,11 @@ export class KafkaSubscription implements Subscription {
    * eagerly), their running handlers get up to the drain bound while the membership is kept
    * alive, and what they handled is committed while the member still holds its generation.
    */
-  private async beforeJoin(group: GroupBeforeJoin): Promise<void> {
+  private async beforeJoin(group: GroupControl): Promise<void> {
+    this.group = group;
     const paused = [...this.resumes.keys()];
     this.revokeAll();
+    group.setFetchWait(this.settings.fetchMaxWaitMs);
     if (this.draining.size === 0) return;
     const beat = setInterval(() => {
       group.heartbeat().catch(() => undefined);
