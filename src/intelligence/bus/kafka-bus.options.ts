@@ -32,7 +32,10 @@ export interface KafkaBusOptions {
   heartbeatIntervalMs?: number;
   /** How often handled offsets are committed (also on stop and rebalance). @default 1000 */
   commitIntervalMs?: number;
-  /** Longest a fetch waits on the broker for data; also bounds how long a stop waits. @default 1000 */
+  /**
+   * Longest a fetch waits on the broker for data. kafkajs cannot cut a fetch short, so this
+   * also bounds how long a close waits; data still returns at once. @default 100
+   */
   fetchMaxWaitMs?: number;
   /** Batches kafkajs hands over at once (they are only queued: partitions are worked apart). @default 4 */
   partitionsConsumedConcurrently?: number;

@@ -131,7 +131,7 @@ export class KafkaEventBus extends EventBus {
         sessionTimeoutMs: this.options.sessionTimeoutMs ?? 30_000,
         heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 3_000,
         commitIntervalMs: this.options.commitIntervalMs ?? 1_000,
-        fetchMaxWaitMs: this.options.fetchMaxWaitMs ?? 1_000,
+        fetchMaxWaitMs: this.options.fetchMaxWaitMs ?? 100,
         retries: this.options.consumerRetries ?? 5,
         partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
         maxBufferedPerPartition: this.options.maxBufferedPerPartition ?? 1_000,
