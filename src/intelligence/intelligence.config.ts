@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { BusOption, IntelligenceModuleOptions } from './intelligence.options.js';
 import { DEFAULT_GROUP_ID } from './intelligence.constants.js';
 import type { LogSanitizerOptions } from './logging/log-sanitizer.js';
@@ -5,6 +6,8 @@ import type { LogSanitizerOptions } from './logging/log-sanitizer.js';
 /** The module's options with every default applied; validated at boot. */
 export interface IntelligenceConfig {
   serviceName: string;
+  /** This app instance's identity in introspection and heartbeats. */
+  instanceId: string;
   bus: BusOption;
   groupId: string;
   introspection: { enabled: boolean; heartbeatIntervalMs: number };
@@ -29,6 +32,7 @@ export function resolveIntelligenceConfig(options: IntelligenceModuleOptions): I
   const kafkaGroup = 'kind' in bus && bus.kind === 'kafka' ? bus.groupId : undefined;
   return {
     serviceName: options.serviceName,
+    instanceId: options.instanceId ?? randomUUID(),
     bus,
     groupId: options.groupId ?? kafkaGroup ?? DEFAULT_GROUP_ID,
     introspection: {

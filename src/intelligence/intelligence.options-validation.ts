@@ -40,6 +40,7 @@ const schema = z.object({
   serviceName: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be kebab-case: lowercase letters, digits and dashes'),
+  instanceId: z.string().min(1).max(200).optional(),
   bus: z.unknown().optional(),
   groupId: z.string().min(1).optional(),
   introspection: z

@@ -69,6 +69,12 @@ export interface ShutdownOptions {
 export interface IntelligenceModuleOptions {
   /** Name of the service: producer name, client id, introspection. Kebab-case. */
   serviceName: string;
+  /**
+   * This app instance's identity: introspection and heartbeats carry it (with host and pid)
+   * and are keyed by it, so instances of one service are told apart and a shutdown speaks
+   * only for its own instance. @default a new UUID each time the app starts
+   */
+  instanceId?: string;
   /** @default { kind: 'memory' } */
   bus?: BusOption;
   /** Consumer group of the dispatchers. @default the Kafka bus's `groupId`, else 'omniintelligence-hooks' */

@@ -4,6 +4,7 @@ import { uniqueGroup } from './unique-names.js';
 
 export interface ReadMessage {
   topic: string;
+  key: string | null;
   headers: Record<string, string>;
   envelope: Record<string, unknown>;
   payload: Record<string, unknown>;
@@ -41,6 +42,7 @@ export class KafkaTopicReader {
         }
         this.messages.push({
           topic,
+          key: message.key?.toString() ?? null,
           headers,
           envelope,
           payload: (envelope.payload ?? {}) as Record<string, unknown>,

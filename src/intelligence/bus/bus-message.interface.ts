@@ -94,6 +94,8 @@ export interface BusHealth {
   /** Broker addresses with any credentials removed. */
   brokers: string[];
   subscriptions: SubscriptionHealth[];
-  /** Sanitized message of the last bus error, if any. */
+  /** Sanitized message of the bus's current error (connecting or publishing), if any. */
   lastError?: string;
+  /** The last bus error recovered from, with when it happened and ended. */
+  recoveredError?: RecoveredError;
 }

@@ -26,6 +26,7 @@ import type { KafkaBusOptions } from './kafka-bus.options.js';
 import { kafkaLogCreator } from './kafka-log-creator.js';
 import { ProduceBatcher } from './kafka-produce-batcher.js';
 import { KafkaSubscription } from './kafka-subscription.js';
+import { SubscriptionErrors } from './subscription-errors.js';
 import { ensureTopics, type TopicSpec } from './kafka-topic-admin.js';
 
 type KafkaEventBusOptions = Omit<KafkaBusOptions, 'kind'> & { clientId: string };
@@ -41,7 +42,9 @@ export class KafkaEventBus extends EventBus {
   private readonly subscriptions = new Set<KafkaSubscription>();
   private readonly knownTopics = new Set<string>();
   private connected = false;
-  private lastError: string | undefined;
+  /** A publish failed and none succeeded since: the client has lost the broker. */
+  private publishFailing = false;
+  private readonly errors: SubscriptionErrors;
   private readonly batcher = new ProduceBatcher((topic, messages) =>
     this.publishBatch(topic, messages),
   );
@@ -51,6 +54,7 @@ export class KafkaEventBus extends EventBus {
     private readonly sanitizer: LogSanitizer = new LogSanitizer(),
   ) {
     super();
+    this.errors = new SubscriptionErrors(sanitizer);
     const retry: RetryOptions = { retries: options.connectRetries ?? 3, maxRetryTime: 2_000 };
     this.kafka = new Kafka({
       clientId: options.clientId,
@@ -76,15 +80,16 @@ export class KafkaEventBus extends EventBus {
       await admin.connect();
     } catch (error) {
       await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
-      this.lastError = this.sanitizer.describeError(error);
+      this.errors.crashed(error);
       throw new BusConnectionError(
-        `Cannot connect to Kafka at ${this.brokers().join(',')}: ${this.lastError}`,
+        `Cannot connect to Kafka at ${this.brokers().join(',')}: ${this.sanitizer.describeError(error)}`,
       );
     }
     this.producer = producer;
     this.admin = admin;
     this.connected = true;
-    this.lastError = undefined;
+    this.publishFailing = false;
+    this.errors.recovered();
   }
 
   /** Concurrent publishes to one topic share produce requests (see `ProduceBatcher`). */
@@ -105,9 +110,17 @@ export class KafkaEventBus extends EventBus {
         messages: messages.map(toKafkaMessage),
       });
     } catch (error) {
-      this.lastError = this.sanitizer.describeError(error);
-      const ErrorType = isTooLarge(error) ? BusMessageTooLargeError : BusPublishError;
-      throw new ErrorType(`Publishing to ${topic} failed: ${this.lastError}`);
+      const tooLarge = isTooLarge(error);
+      if (!tooLarge) {
+        this.publishFailing = true;
+        this.errors.crashed(error);
+      }
+      const ErrorType = tooLarge ? BusMessageTooLargeError : BusPublishError;
+      throw new ErrorType(`Publishing to ${topic} failed: ${this.sanitizer.describeError(error)}`);
+    }
+    if (this.publishFailing) {
+      this.publishFailing = false;
+      this.errors.recovered();
     }
   }
 
@@ -185,13 +198,20 @@ export class KafkaEventBus extends EventBus {
     await Promise.allSettled([producer?.disconnect(), admin?.disconnect()]);
   }
 
+  /**
+   * `connected` follows what the client reports: false once disconnected, while publishes
+   * fail, or while every consumer has crashed; true again as soon as they work.
+   */
   health(): BusHealth {
+    const subscriptions = [...this.subscriptions].map((subscription) => subscription.health());
+    const consumersLost =
+      subscriptions.length > 0 && subscriptions.every(({ state }) => state === 'crashed');
     return {
       kind: 'kafka',
-      connected: this.connected,
+      connected: this.connected && !this.publishFailing && !consumersLost,
       brokers: this.brokers(),
-      subscriptions: [...this.subscriptions].map((subscription) => subscription.health()),
-      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+      subscriptions,
+      ...this.errors.health(),
     };
   }
 

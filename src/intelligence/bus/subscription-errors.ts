@@ -7,8 +7,9 @@ interface CurrentError {
 }
 
 /**
- * What a subscription reports about errors: the current one (the consumer crashed, or a
- * message keeps failing) and, once it has passed, the last one recovered from, with times.
+ * What a subscription (or a bus) reports about errors: the current one (the consumer crashed,
+ * a message keeps failing, publishes fail) and, once it has passed, the last one recovered
+ * from, with times.
  */
 export class SubscriptionErrors {
   private crash: CurrentError | undefined;

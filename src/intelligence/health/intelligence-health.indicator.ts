@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { RecoveredError } from '../bus/bus-message.interface.js';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { INTELLIGENCE_CONFIG, type IntelligenceConfig } from '../intelligence.config.js';
 import { IntelligenceRuntime } from '../runtime/intelligence.runtime.js';
@@ -10,8 +11,20 @@ export interface IntelligenceHealthDetails {
   state: string;
   lastError?: string;
   failedAttempts: number;
-  bus: { kind: string; connected: boolean; brokers: string[]; lastError?: string };
-  consumers: { groupId: string; state: string; assignedPartitions: number; lastError?: string }[];
+  bus: {
+    kind: string;
+    connected: boolean;
+    brokers: string[];
+    lastError?: string;
+    recoveredError?: RecoveredError;
+  };
+  consumers: {
+    groupId: string;
+    state: string;
+    assignedPartitions: number;
+    lastError?: string;
+    recoveredError?: RecoveredError;
+  }[];
   /** Seconds since each effect node's last heartbeat (null before the first). */
   heartbeats: Record<string, number | null>;
 }
@@ -66,12 +79,14 @@ export class IntelligenceHealthIndicator {
         connected: bus.connected,
         brokers: bus.brokers,
         ...(bus.lastError === undefined ? {} : { lastError: bus.lastError }),
+        ...(bus.recoveredError ? { recoveredError: bus.recoveredError } : {}),
       },
       consumers: bus.subscriptions.map((subscription) => ({
         groupId: subscription.groupId,
         state: subscription.state,
         assignedPartitions: Object.values(subscription.assigned).flat().length,
         ...(subscription.lastError === undefined ? {} : { lastError: subscription.lastError }),
+        ...(subscription.recoveredError ? { recoveredError: subscription.recoveredError } : {}),
       })),
       heartbeats: Object.fromEntries(
         this.wiring.introspectionProxies.map((proxy) => [

@@ -4,11 +4,12 @@ import type { EventBus } from '../bus/event-bus.js';
 import { createEnvelope, toOutgoing } from '../dispatch/envelope.js';
 import { HEARTBEAT_TOPIC } from '../intelligence.constants.js';
 import type { LogSanitizer } from '../logging/log-sanitizer.js';
-import type { HeartbeatPayload } from './introspection.events.js';
+import type { HeartbeatPayload, InstanceFacts } from './introspection.events.js';
 import type { IntrospectionNode } from './introspection-node.interface.js';
 
 export interface HeartbeatSettings {
   service: string;
+  instance: InstanceFacts;
   intervalMs: number;
   /** In-flight handler count of a node, for the beat's `active_operations`. */
   activeOperations: (nodeName: string) => number;
@@ -72,6 +73,7 @@ export class HeartbeatProxy {
     const correlationId = randomUUID();
     const payload: HeartbeatPayload = {
       node_id: this.node.nodeId,
+      ...this.settings.instance,
       node_type: this.node.kind,
       node_version: this.node.version,
       service: this.settings.service,
@@ -87,7 +89,10 @@ export class HeartbeatProxy {
         correlationId,
         source: this.settings.service,
       });
-      await this.bus.publish(HEARTBEAT_TOPIC, toOutgoing(envelope, this.node.nodeId));
+      await this.bus.publish(
+        HEARTBEAT_TOPIC,
+        toOutgoing(envelope, this.settings.instance.instance_id),
+      );
       this.beatsSent += 1;
       this.lastBeatAt = Date.now();
     } catch (error) {

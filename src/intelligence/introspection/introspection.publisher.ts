@@ -6,7 +6,12 @@ import { INTROSPECTION_TOPIC } from '../intelligence.constants.js';
 import { LogSanitizer } from '../logging/log-sanitizer.js';
 import { HeartbeatProxy } from './heartbeat.proxy.js';
 import { IntrospectionGuard } from './introspection.guard.js';
-import { introspectionPayload, type IntrospectionReason } from './introspection.events.js';
+import {
+  instanceFacts,
+  introspectionPayload,
+  type InstanceFacts,
+  type IntrospectionReason,
+} from './introspection.events.js';
 import type { IntrospectionNode } from './introspection-node.interface.js';
 
 export interface StartupIntrospection {
@@ -19,16 +24,20 @@ export interface StartupIntrospection {
 /**
  * Publishes the introspection events of the app's nodes (startup and shutdown, one per node)
  * and starts one heartbeat proxy per effect node. Startup runs under the `IntrospectionGuard`.
+ * Events carry this instance's id, host and pid and are keyed by the instance id.
  */
 @Injectable()
 export class IntrospectionPublisher {
   private readonly logger = new Logger('IntrospectionPublisher');
+  private readonly instance: InstanceFacts;
 
   constructor(
     private readonly guard: IntrospectionGuard,
     @Inject(INTELLIGENCE_CONFIG) private readonly config: IntelligenceConfig,
     @Inject(LogSanitizer) private readonly sanitizer: LogSanitizer,
-  ) {}
+  ) {
+    this.instance = instanceFacts(config.instanceId);
+  }
 
   /**
    * Announces every node and starts the effect nodes' heartbeats. A no-op without a bus or
@@ -47,6 +56,7 @@ export class IntrospectionPublisher {
         .map((node) => {
           const proxy = new HeartbeatProxy(node, bus, {
             service: this.config.serviceName,
+            instance: this.instance,
             intervalMs: this.config.introspection.heartbeatIntervalMs,
             activeOperations: startup.activeOperations,
             logger: this.logger,
@@ -83,11 +93,11 @@ export class IntrospectionPublisher {
         toOutgoing(
           createEnvelope({
             topic: INTROSPECTION_TOPIC,
-            payload: introspectionPayload(node, service, reason, correlationId),
+            payload: introspectionPayload(node, service, this.instance, reason, correlationId),
             correlationId,
             source: service,
           }),
-          node.nodeId,
+          this.instance.instance_id,
         ),
       ),
     );

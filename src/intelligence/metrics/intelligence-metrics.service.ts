@@ -9,6 +9,7 @@ const STATES: RuntimeState[] = [
   'idle',
   'wiring',
   'wired',
+  'degraded',
   'failed',
   'retrying',
   'draining',

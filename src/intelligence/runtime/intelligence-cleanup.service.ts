@@ -25,7 +25,8 @@ export interface CleanupReport {
 /**
  * The one cleanup path, shared by a failed wiring and by shutdown: stop every heartbeat
  * (awaited; a failing proxy does not stop the others), reset the guard, then release the
- * event bus (closing subscriptions, disconnecting), the nodes, the proxies and the dispatch
+ * event bus (closing the module's subscriptions; disconnecting it only when the module owns
+ * it, never a borrowed bus), the nodes, the proxies and the dispatch
  * engine, in that order. Idempotent, safe on a half-initialized state, and concurrent
  * callers share one in-flight run; a later run after a new wiring cleans that one up.
  */
@@ -71,7 +72,7 @@ export class IntelligenceCleanupService {
       );
     }
     const bus = state.eventBus;
-    if (bus && state.busConnected) {
+    if (bus && state.busConnected && state.ownsBus) {
       await this.attempt(report, 'disconnecting the event bus', () => bus.disconnect());
     }
     state.eventBus = undefined;

@@ -20,8 +20,12 @@ import { IntelligenceCleanupService } from './intelligence-cleanup.service.js';
 import { IntelligenceWiringError, type WiringResult } from './wiring-result.interface.js';
 import { WiringState } from './wiring.state.js';
 
+/**
+ * `degraded`: wired, but the bus reports a lost connection or a consumer that is not running
+ * (it recovers by itself: back to `wired` once the client is connected and consuming again).
+ */
 export type RuntimeState =
-  'idle' | 'wiring' | 'wired' | 'failed' | 'retrying' | 'draining' | 'stopped';
+  'idle' | 'wiring' | 'wired' | 'degraded' | 'failed' | 'retrying' | 'draining' | 'stopped';
 
 export interface RuntimeStatus {
   state: RuntimeState;
@@ -93,7 +97,7 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
 
   status(): RuntimeStatus {
     return {
-      state: this.state === 'wired' && !this.isWired() ? 'stopped' : this.state,
+      state: this.liveState(),
       failedAttempts: this.failedAttempts,
       ...(this.lastResult === undefined ? {} : { lastResult: this.lastResult }),
     };
@@ -102,6 +106,14 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
   /** Live state of the event bus (connection, consumers, partitions). */
   busHealth(): BusHealth {
     return this.bus.health();
+  }
+
+  private liveState(): RuntimeState {
+    if (this.state !== 'wired') return this.state;
+    if (!this.isWired()) return 'stopped';
+    const bus = this.bus.health();
+    const consuming = bus.subscriptions.every((subscription) => subscription.state === 'running');
+    return bus.connected && consuming ? 'wired' : 'degraded';
   }
 
   /** Wired, and not cleaned up since (a direct `IntelligenceCleanupService.run()` also counts). */
@@ -163,7 +175,8 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
     state.dispatchEngine = this.engine;
 
     state.eventBus = this.bus;
-    await this.bus.connect();
+    state.ownsBus = !(this.config.bus instanceof EventBus);
+    if (state.ownsBus || !this.bus.health().connected) await this.bus.connect();
     state.busConnected = true;
 
     state.introspectionNodes = nodes;

@@ -14,6 +14,11 @@ import type { IntrospectionNode } from '../introspection/introspection-node.inte
 export class WiringState {
   eventBus: EventBus | undefined;
   busConnected = false;
+  /**
+   * Whether the module owns the bus's connection (built from `{ kind }` options) or borrows
+   * it (an `EventBus` instance from the options): a borrowed bus is never disconnected.
+   */
+  ownsBus = true;
   introspectionNodes: IntrospectionNode[] | undefined;
   introspectionProxies: HeartbeatProxy[] = [];
   dispatchEngine: DispatchEngine | undefined;

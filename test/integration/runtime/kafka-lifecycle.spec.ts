@@ -43,12 +43,17 @@ describe('IntelligenceModule lifecycle on the real broker', () => {
   const apps: TestingModule[] = [];
   let serviceCount = 0;
 
-  const kafkaApp = async (bus: KafkaEventBus, service: string, logger?: object) => {
+  const kafkaApp = async (
+    bus: KafkaEventBus,
+    service: string,
+    logger?: object,
+    groupId = uniqueGroup(service),
+  ) => {
     const app = await compileIntelligenceApp(
       {
         serviceName: service,
         bus,
-        groupId: uniqueGroup(service),
+        groupId,
         introspection: { heartbeatIntervalMs: 200 },
         wiring: { retry: false },
       },
@@ -128,7 +133,8 @@ describe('IntelligenceModule lifecycle on the real broker', () => {
       );
       expect(app.get(WiringState).holdsAnything).toBe(false);
       expect(app.get(IntrospectionGuard).acquired).toBe(false);
-      expect(bus.health().connected).toBe(false);
+      // The bus was passed in the options: borrowed, so the module closed only its own part.
+      expect(bus.health()).toMatchObject({ connected: true, subscriptions: [] });
 
       await pause(400);
       const beatsAfterCleanup = reader.of(HEARTBEAT_TOPIC, service).length;
@@ -165,5 +171,56 @@ describe('IntelligenceModule lifecycle on the real broker', () => {
     const beatsB = reader.of(HEARTBEAT_TOPIC, serviceB).length;
     await waitFor(() => reader.of(HEARTBEAT_TOPIC, serviceB).length >= beatsB + 3, 'B beating');
     expect(reader.of(HEARTBEAT_TOPIC, serviceA)).toHaveLength(beatsA);
+  });
+
+  it('tells two instances of one service apart: a shutdown speaks only for its own instance', async () => {
+    const service = newService();
+    const groupId = uniqueGroup(service);
+    const first = await kafkaApp(busFor(), service, undefined, groupId);
+    const second = await kafkaApp(busFor(), service, undefined, groupId);
+    await Promise.all([first.init(), second.init()]);
+    await waitFor(() => reader.of(INTROSPECTION_TOPIC, service).length === 6, 'both startups');
+    const instances = [
+      ...new Set(reader.of(INTROSPECTION_TOPIC, service).map((m) => m.payload.instance_id)),
+    ];
+    expect(instances).toHaveLength(2);
+    for (const message of reader.of(INTROSPECTION_TOPIC, service)) {
+      expect(message.payload).toMatchObject({
+        instance_id: expect.any(String),
+        host: expect.any(String),
+        pid: process.pid,
+      });
+      expect(message.key).toBe(message.payload.instance_id);
+    }
+    const nodeIds = (instance: unknown) =>
+      reader
+        .of(INTROSPECTION_TOPIC, service)
+        .filter((m) => m.payload.instance_id === instance)
+        .map((m) => m.payload.node_id)
+        .sort();
+    // The node ids are the nodes' stable ids: the same in both instances.
+    expect(nodeIds(instances[0])).toEqual(nodeIds(instances[1]));
+
+    await first.close();
+    apps.splice(apps.indexOf(first), 1);
+    await waitFor(
+      () => reader.of(INTROSPECTION_TOPIC, service).some((m) => m.payload.reason === 'shutdown'),
+      'shutdown events',
+    );
+    await pause(300);
+    const stopped = reader
+      .of(INTROSPECTION_TOPIC, service)
+      .filter((m) => m.payload.reason === 'shutdown');
+    expect(stopped).toHaveLength(3);
+    const closedInstance = stopped[0]?.payload.instance_id;
+    expect(stopped.every((m) => m.payload.instance_id === closedInstance)).toBe(true);
+    const beatsOfOther = () =>
+      reader.of(HEARTBEAT_TOPIC, service).filter((m) => m.payload.instance_id !== closedInstance)
+        .length;
+    const before = beatsOfOther();
+    await waitFor(() => beatsOfOther() >= before + 3, 'the other instance beats on');
+    for (const beat of reader.of(HEARTBEAT_TOPIC, service)) {
+      expect(beat.key).toBe(beat.payload.instance_id);
+    }
   });
 });

@@ -43,6 +43,7 @@ describe('HeartbeatProxy', () => {
   const make = (bus: SlowBus, intervalMs: number) => {
     const proxy = new HeartbeatProxy(node, bus, {
       service: 'svc',
+      instance: { instance_id: 'instance-7', host: 'host-a', pid: 4242 },
       intervalMs,
       activeOperations: () => 2,
       logger: new Logger('test'),
@@ -64,11 +65,15 @@ describe('HeartbeatProxy', () => {
     const [first] = bus.envelopes(HEARTBEAT_TOPIC);
     expect(first?.payload).toMatchObject({
       node_id: node.nodeId,
+      instance_id: 'instance-7',
+      host: 'host-a',
+      pid: 4242,
       node_type: 'effect',
       node_version: '1.2.3',
       active_operations: 2,
       uptime_seconds: 0,
     });
+    expect(bus.published[0]?.message.key).toBe('instance-7');
     expect(first?.correlation_id).toBe(
       (first?.payload as { correlation_id: string }).correlation_id,
     );

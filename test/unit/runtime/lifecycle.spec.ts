@@ -30,14 +30,18 @@ function recordCleanups(app: TestingModule): CleanupReport[] {
 
 describe('IntelligenceRuntime lifecycle', () => {
   const apps: TestingModule[] = [];
-  const open = async (bus: FaultyBus, extra: object = {}) => {
-    const app = await compileIntelligenceApp({
-      serviceName: 'lifecycle-test',
-      bus,
-      introspection: { heartbeatIntervalMs: 20 },
-      wiring: { retry: false },
-      ...extra,
-    });
+  /** An app on `bus`: borrowed (passed in the options), or `owned` (as if built by the module). */
+  const open = async (bus: FaultyBus, extra: object = {}, { owned = false } = {}) => {
+    const app = await compileIntelligenceApp(
+      {
+        serviceName: 'lifecycle-test',
+        bus,
+        introspection: { heartbeatIntervalMs: 20 },
+        wiring: { retry: false },
+        ...extra,
+      },
+      owned ? { ownedBus: bus } : {},
+    );
     apps.push(app);
     return app;
   };
@@ -97,7 +101,7 @@ describe('IntelligenceRuntime lifecycle', () => {
 
   it('closes twice without error, cleaning up twice (a second shutdown is never skipped)', async () => {
     const bus = new FaultyBus();
-    const app = await open(bus);
+    const app = await open(bus, {}, { owned: true });
     const reports = recordCleanups(app);
     await app.init();
     await app.close();
@@ -123,7 +127,7 @@ describe('IntelligenceRuntime lifecycle', () => {
     const bus = new FaultyBus();
     let connected: () => void = () => undefined;
     bus.connectGate = new Promise<void>((resolve) => (connected = resolve));
-    const app = await open(bus);
+    const app = await open(bus, {}, { owned: true });
     const initializing = app.init();
     await waitFor(() => bus.connects === 1, 'connect in progress');
     expect(app.get(IntelligenceRuntime).status().state).toBe('wiring');
@@ -133,6 +137,34 @@ describe('IntelligenceRuntime lifecycle', () => {
     expect(app.get(IntelligenceRuntime).status().state).toBe('stopped');
     expect(app.get(WiringState).holdsAnything).toBe(false);
     expect(bus.health().connected).toBe(false);
+  });
+
+  it('never disconnects a borrowed bus: its other subscribers keep their messages', async () => {
+    const bus = new FaultyBus();
+    await bus.connect();
+    const others: string[] = [];
+    await bus.subscribe(['onex.evt.app.own-topic.v1'], 'app-own-group', (message) => {
+      others.push(message.value?.toString() ?? '');
+      return Promise.resolve();
+    });
+    bus.subscribeError = new Error('module subscribe refused');
+    const app = await open(bus);
+    await app.init();
+    expect(app.get(IntelligenceRuntime).status().state).toBe('failed');
+    await bus.publish('onex.evt.app.own-topic.v1', { value: 'after-failed-wiring' });
+    bus.subscribeError = undefined;
+    await app.get(IntelligenceRuntime).wire();
+    expect(app.get(IntelligenceRuntime).status().state).toBe('wired');
+    await app.close();
+    await bus.publish('onex.evt.app.own-topic.v1', { value: 'after-close' });
+    await waitFor(() => others.length === 2, 'the app subscriber still receives');
+    expect(others).toEqual(['after-failed-wiring', 'after-close']);
+    expect(bus.disconnects).toBe(0);
+    expect(bus.connects).toBe(1);
+    // The module closed the subscription it made, and only that one.
+    expect(bus.handedOut[0]?.closeCalls).toBe(0);
+    expect(bus.handedOut[1]?.closeCalls).toBeGreaterThan(0);
+    await bus.disconnect();
   });
 
   it('undoes a subscription that completes while its wiring is being rolled back', async () => {

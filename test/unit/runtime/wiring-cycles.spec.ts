@@ -2,27 +2,24 @@ import { describe, expect, it } from '@jest/globals';
 import { IntelligenceCleanupService } from '../../../src/intelligence/runtime/intelligence-cleanup.service.js';
 import { IntelligenceRuntime } from '../../../src/intelligence/runtime/intelligence.runtime.js';
 import { WiringState } from '../../../src/intelligence/runtime/wiring.state.js';
+import { activeHandles as handleCounts } from '../../support/active-handles.js';
 import { FaultyBus } from '../../support/faulty-bus.js';
 import { compileIntelligenceApp } from '../../support/intelligence-app.js';
 
 const CYCLES = 1_000;
 
-function handleCounts(): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
-  return counts;
-}
-
 describe(`${String(CYCLES)} wire → fail → cleanup → wire cycles`, () => {
   it('leave no active handle behind', async () => {
     const bus = new FaultyBus();
     const failure = new Error('subscribe refused');
-    const app = await compileIntelligenceApp({
-      serviceName: 'cycles',
-      bus,
-      introspection: { heartbeatIntervalMs: 60_000 },
-      wiring: { retry: false },
-    });
+    const app = await compileIntelligenceApp(
+      {
+        serviceName: 'cycles',
+        introspection: { heartbeatIntervalMs: 60_000 },
+        wiring: { retry: false },
+      },
+      { ownedBus: bus },
+    );
     await app.init();
     const runtime = app.get(IntelligenceRuntime);
     const cleanup = app.get(IntelligenceCleanupService);

@@ -13,6 +13,7 @@ import { IntelligenceRuntime } from '../../../src/intelligence/runtime/intellige
 import { WiringState } from '../../../src/intelligence/runtime/wiring.state.js';
 import { captureLogs } from '../../support/capture-logs.js';
 import { FaultyBus } from '../../support/faulty-bus.js';
+import { activeHandles as handles } from '../../support/active-handles.js';
 import { compileIntelligenceApp } from '../../support/intelligence-app.js';
 import { waitFor } from '../../support/wait-for.js';
 
@@ -24,12 +25,6 @@ const CANARIES = {
 
 // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(proxy)
 const realStop = HeartbeatProxy.prototype.stopIntrospectionTasks;
-/** Active handles by kind (Timeout, TCPWRAP, ...). */
-function handles(): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
-  return counts;
-}
 
 describe('wiring failure after introspection was published (the original fix, tested)', () => {
   let bus: FaultyBus;
@@ -51,7 +46,7 @@ describe('wiring failure after introspection was published (the original fix, te
         introspection: { heartbeatIntervalMs: 25 },
         wiring: { retry: false },
       },
-      { logger: logs.logger },
+      { logger: logs.logger, ownedBus: bus },
     );
     jest.spyOn(HeartbeatProxy.prototype, 'stopIntrospectionTasks').mockImplementation(function (
       this: HeartbeatProxy,
