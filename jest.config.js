@@ -33,5 +33,15 @@ export default {
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'],
     },
+    {
+      // Worker processes on a real broker each spec starts for itself (no broker global setup);
+      // `npm run test:faults` builds dist/ first and runs the specs one at a time.
+      ...base,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/test/faults/**/*.faults.spec.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/faults/support/faults-suite.setup.ts'],
+      globalSetup: '<rootDir>/test/faults/support/faults.global-setup.mjs',
+      globalTeardown: '<rootDir>/test/faults/support/faults.global-teardown.mjs',
+    },
   ],
 };
