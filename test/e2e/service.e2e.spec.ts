@@ -21,6 +21,7 @@ import {
 import { loadServiceConfig } from '../../src/service.config.js';
 import { http } from '../support/http.js';
 import { kafkaBrokers } from '../support/kafka-env.js';
+import { RawTopicReader } from '../support/dispatch-kafka.js';
 import { KafkaTopicReader } from '../support/kafka-topic-reader.js';
 import { uniqueGroup } from '../support/unique-names.js';
 import { waitFor } from '../support/wait-for.js';
@@ -144,6 +145,62 @@ describe('the intelligence service, whole app over HTTP', () => {
         'transitioned event on Kafka',
         60_000,
       );
+    } finally {
+      await reader.stop();
+    }
+  });
+
+  it('keeps the text of malformed payloads out of logs, dead-letter headers, health and metrics', async () => {
+    const payloadCanary = 'canary-payload-Zq81';
+    const dlq = 'onex.dlq.commands.v1';
+    const reader = await new RawTopicReader().start([dlq]);
+    try {
+      const service = await bootService({
+        KAFKA_BROKERS: kafkaBrokers().join(','),
+        KAFKA_GROUP_ID: uniqueGroup('malformed'),
+        SERVICE_NAME: 'service-malformed',
+      });
+      app = service.app;
+      const server = http(app);
+      await waitFor(
+        async () => (await server.get('/health/ready')).status === 200,
+        'ready',
+        60_000,
+      );
+      const bus = app.get(EventBus);
+      const bad = {
+        json: `{"session_id": ${payloadCanary}}`,
+        utf8: Buffer.concat([Buffer.from(`{"note":"${payloadCanary}`), Buffer.from([0xff, 0xfe])]),
+        schema: toOutgoing(
+          createEnvelope({
+            topic: PATTERN_LEARNING_TOPIC,
+            payload: { session_id: 7, events: [{ tool: 42, note: payloadCanary }], payloadCanary },
+          }),
+        ),
+      };
+      await bus.publish(PATTERN_LEARNING_TOPIC, { key: 'json', value: bad.json });
+      await bus.publish(PATTERN_LEARNING_TOPIC, { key: 'utf8', value: bad.utf8 });
+      await bus.publish(PATTERN_LEARNING_TOPIC, { ...bad.schema, key: 'schema' });
+      await bus.publish(PATTERN_LEARNING_TOPIC, { key: 'tombstone', value: null });
+      const letters = () =>
+        reader.deadLettersOf(dlq, PATTERN_LEARNING_TOPIC).filter((m) => m.key !== null);
+      await waitFor(() => letters().length >= 4, 'four dead letters', 60_000);
+      const byKey = new Map(letters().map((letter) => [letter.key, letter]));
+      expect(byKey.get('json')?.headers.failure_class).toBe('InvalidMessage:bad_json');
+      expect(byKey.get('utf8')?.headers.failure_class).toBe('InvalidMessage:bad_utf8');
+      expect(byKey.get('schema')?.headers.failure_class).toBe('PermanentHandlerError');
+      expect(byKey.get('schema')?.headers.failure_reason).toMatch(/session_id/);
+      // A tombstone stays a tombstone in its dead letter.
+      expect(byKey.get('tombstone')?.headers.failure_class).toBe('InvalidMessage:empty');
+      expect(byKey.get('tombstone')?.value).toBeNull();
+      // The original bytes are kept as they were; only the headers describe the failure.
+      expect(byKey.get('utf8')?.value).toEqual(bad.utf8);
+      const headers = JSON.stringify(letters().map((letter) => letter.headers));
+      const health = JSON.stringify((await server.get('/health')).body);
+      const metrics = (await server.get('/metrics')).text;
+      for (const output of [logs.join(''), headers, health, metrics]) {
+        expect(output).not.toContain(payloadCanary);
+      }
     } finally {
       await reader.stop();
     }

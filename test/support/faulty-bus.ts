@@ -76,6 +76,8 @@ export class FaultyBus extends InMemoryEventBus {
   envelopes(topic: string): Record<string, unknown>[] {
     return this.published
       .filter((entry) => entry.topic === topic)
-      .map((entry) => JSON.parse(entry.message.value.toString()) as Record<string, unknown>);
+      .map(
+        (entry) => JSON.parse(entry.message.value?.toString() ?? 'null') as Record<string, unknown>,
+      );
   }
 }

@@ -15,7 +15,8 @@ export interface BusMessage {
 export interface OutgoingMessage {
   /** Partitioning key: messages with the same key keep their order. */
   key?: string | Buffer | null;
-  value: string | Buffer;
+  /** `null` is a tombstone: it stays null on every bus. */
+  value: string | Buffer | null;
   headers?: Record<string, string>;
 }
 

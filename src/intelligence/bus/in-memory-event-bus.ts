@@ -79,7 +79,7 @@ export class InMemoryEventBus extends EventBus {
         offset: String(partition.end),
         timestamp: String(Date.now()),
         key,
-        value: toBuffer(message.value),
+        value: message.value === null ? null : toBuffer(message.value),
         headers: { ...message.headers },
       });
       log.trim(index, this.retainUnread);
@@ -153,7 +153,7 @@ export class InMemoryEventBus extends EventBus {
 
   private checkCapacity(log: InMemoryTopic, messages: readonly OutgoingMessage[]): void {
     for (const message of messages) {
-      const size = Buffer.byteLength(message.value);
+      const size = message.value === null ? 0 : Buffer.byteLength(message.value);
       if (size > this.maxMessageBytes) {
         throw new BusMessageTooLargeError(
           `Message of ${size} bytes exceeds the limit of ${this.maxMessageBytes} bytes on ${log.name}`,

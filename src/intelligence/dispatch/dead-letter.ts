@@ -32,8 +32,9 @@ export function deadLetterTopic(topic: string, configured: boolean | { topic: st
 }
 
 /**
- * The dead letter of `message`: the original key and bytes untouched, the original headers
- * (earlier failure headers replaced) plus provenance and failure headers.
+ * The dead letter of `message`: the original key and bytes untouched (a tombstone stays a
+ * null value), the original headers (earlier failure headers replaced) plus provenance and
+ * failure headers.
  */
 export function toDeadLetter(message: BusMessage, facts: DeadLetterFacts): OutgoingMessage {
   const headers: Record<string, string> = {};
@@ -53,5 +54,5 @@ export function toDeadLetter(message: BusMessage, facts: DeadLetterFacts): Outgo
     attempts: String(facts.attempts),
     ...(correlationId === undefined ? {} : { correlation_id: correlationId }),
   });
-  return { key: message.key, value: message.value ?? Buffer.alloc(0), headers };
+  return { key: message.key, value: message.value, headers };
 }

@@ -34,7 +34,7 @@ export function decodeMessage(message: BusMessage): DecodeResult {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    return invalid('bad_json', error instanceof Error ? error.message : 'invalid JSON');
+    return invalid('bad_json', describeJsonError(error, text.length));
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     return invalid('not_an_object', 'value is JSON but not an object');
@@ -123,6 +123,19 @@ function field(value: unknown, name: string): unknown {
   return value !== null && typeof value === 'object'
     ? (value as Record<string, unknown>)[name]
     : undefined;
+}
+
+/**
+ * A JSON syntax error by kind and position only. V8's own message quotes the input (all of
+ * it when short), so it is never passed on.
+ */
+function describeJsonError(error: unknown, length: number): string {
+  const text = error instanceof Error ? error.message : '';
+  const position = /at position (\d+)/.exec(text)?.[1];
+  if (position !== undefined) return `invalid JSON at position ${position} of ${String(length)}`;
+  if (/end of JSON input/i.test(text))
+    return `invalid JSON: input ends early (${String(length)} characters)`;
+  return `invalid JSON: unexpected token (${String(length)} characters)`;
 }
 
 function invalid(reason: InvalidReason, detail: string): DecodeResult {

@@ -92,6 +92,17 @@ describe('decodeMessage', () => {
     expect(decodeMessage(message(value))).toMatchObject({ ok: false, reason });
   });
 
+  it.each([
+    ['a bare word', 'canary-pw-XYZ', /^invalid JSON: unexpected token \(13 characters\)$/],
+    ['a bad value mid-object', '{"a": canary-pw-XYZ}', /^invalid JSON: unexpected token/],
+    ['a cut-off object', '{"secret": "canary-pw-XYZ"', /^invalid JSON at position 26 of 26$/],
+    ['trailing text', '{"a": 1} canary-pw-XYZ', /^invalid JSON at position 9 of 22$/],
+  ])('describes bad JSON by kind and position, never by its text: %s', (_, value, detail) => {
+    const result = decodeMessage(message(value));
+    expect(result).toMatchObject({ ok: false, reason: 'bad_json', detail });
+    expect(JSON.stringify(result)).not.toContain('canary');
+  });
+
   it('rejects an envelope whose category differs from the topic', () => {
     const envelope = createEnvelope({ topic: 'onex.evt.x.y.v1', payload: {} });
     expect(decodeMessage(message(JSON.stringify(envelope)))).toMatchObject({

@@ -76,7 +76,7 @@ export class PatternChain {
       .filter((entry) => entry.topic === DLQ_COMMANDS)
       .map((entry) => ({
         headers: entry.message.headers ?? {},
-        value: entry.message.value.toString(),
+        value: entry.message.value?.toString() ?? '',
       }));
   }
 
