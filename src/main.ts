@@ -2,15 +2,33 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
-import { loadServiceConfig } from './service.config.js';
+import { IntelligenceOptionsError, LogSanitizer } from './intelligence/index.js';
+import { loadServiceConfig, ServiceConfigError } from './service.config.js';
 
-const config = loadServiceConfig(process.env);
-const app = await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true });
-app.useLogger(app.get(Logger));
-app.enableShutdownHooks();
-await app.listen(config.port, '127.0.0.1');
-app
-  .get(Logger)
-  .log(
-    `Intelligence service on http://127.0.0.1:${String(config.port)} (health: /health, metrics: /metrics)`,
-  );
+/** Boots the service; a bad setting ends it with one line naming the variable or option. */
+async function main(): Promise<void> {
+  const config = loadServiceConfig(process.env);
+  const app = await NestFactory.create(AppModule.forRoot(config), {
+    bufferLogs: true,
+    abortOnError: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  await app.listen(config.port, '127.0.0.1');
+  app
+    .get(Logger)
+    .log(
+      `Intelligence service on http://127.0.0.1:${String(config.port)} (health: /health, metrics: /metrics)`,
+    );
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ServiceConfigError || error instanceof IntelligenceOptionsError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(
+      `The service failed to start: ${new LogSanitizer().describeError(error)}\n`,
+    );
+  }
+  process.exitCode = 1;
+});

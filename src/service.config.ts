@@ -11,7 +11,19 @@ export interface ServiceConfig {
   heartbeatIntervalMs: number;
 }
 
+/** A bad environment variable: the message names it, never its value. */
+export class ServiceConfigError extends Error {
+  override readonly name = 'ServiceConfigError';
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`Invalid environment variable ${variable}: ${problem}`);
+  }
+}
+
 const positiveInt = z.coerce.number().int().positive();
+const BROKER = /^[^\s:/,]+:\d{1,5}$/;
 const env = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   SERVICE_NAME: z
@@ -19,7 +31,18 @@ const env = z.object({
     .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be kebab-case')
     .default('omniintelligence'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  KAFKA_BROKERS: z.string().optional(),
+  KAFKA_BROKERS: z
+    .string()
+    .refine(
+      (value) =>
+        value.trim() === '' ||
+        value
+          .split(',')
+          .map((broker) => broker.trim())
+          .every((broker) => BROKER.test(broker)),
+      'must be a comma-separated list of host:port',
+    )
+    .optional(),
   KAFKA_CLIENT_ID: z.string().min(1).optional(),
   KAFKA_GROUP_ID: z.string().min(1).optional(),
   KAFKA_SSL: z.enum(['true', 'false']).optional(),
@@ -29,16 +52,29 @@ const env = z.object({
   HEARTBEAT_INTERVAL_MS: positiveInt.default(30_000),
 });
 
+/** SASL needs its mechanism, username and password together. */
+function checkSasl(vars: z.infer<typeof env>): void {
+  const mechanism = vars.KAFKA_SASL_MECHANISM !== undefined;
+  for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const) {
+    const set = (vars[name] ?? '') !== '';
+    if (mechanism && !set) {
+      throw new ServiceConfigError(name, 'must be set (non-empty) with KAFKA_SASL_MECHANISM');
+    }
+    if (!mechanism && set) {
+      throw new ServiceConfigError('KAFKA_SASL_MECHANISM', `must be set with ${name}`);
+    }
+  }
+}
+
 /** Reads and validates the environment; throws naming the bad variable (never its value). */
 export function loadServiceConfig(source: NodeJS.ProcessEnv): ServiceConfig {
   const parsed = env.safeParse(source);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(
-      `Invalid environment variable ${String(issue?.path[0])}: ${issue?.message ?? 'invalid'}`,
-    );
+    throw new ServiceConfigError(String(issue?.path[0]), issue?.message ?? 'invalid');
   }
   const vars = parsed.data;
+  checkSasl(vars);
   const brokers =
     vars.KAFKA_BROKERS?.split(',')
       .map((broker) => broker.trim())
@@ -60,8 +96,8 @@ function kafkaBus(brokers: string[], vars: z.infer<typeof env>): BusOption {
       ? undefined
       : ({
           mechanism: vars.KAFKA_SASL_MECHANISM,
-          username: vars.KAFKA_SASL_USERNAME ?? '',
-          password: vars.KAFKA_SASL_PASSWORD ?? '',
+          username: vars.KAFKA_SASL_USERNAME,
+          password: vars.KAFKA_SASL_PASSWORD,
         } as KafkaBusOptions['sasl']);
   return {
     kind: 'kafka',

@@ -11,6 +11,21 @@ const backoff = z
   .refine((value) => value.maxMs >= value.initialMs, { error: 'maxMs must be >= initialMs' });
 const broker = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'must be "host:port"');
 
+/** Username and password SASL: both are needed (a missing one fails at the broker, forever). */
+const sasl = z.looseObject({ mechanism: z.string() }).superRefine((value, ctx) => {
+  if (!['plain', 'scram-sha-256', 'scram-sha-512'].includes(value.mechanism)) return;
+  for (const field of ['username', 'password'] as const) {
+    const given: unknown = value[field];
+    if (typeof given !== 'string' || given === '') {
+      ctx.addIssue({
+        code: 'custom',
+        path: [field],
+        message: `is required with mechanism ${value.mechanism}`,
+      });
+    }
+  }
+});
+
 const kafkaBus = z.looseObject({
   kind: z.literal('kafka'),
   brokers: z.array(broker).min(1),
@@ -28,6 +43,7 @@ const kafkaBus = z.looseObject({
   maxBufferedPerPartition: positiveInt.optional(),
   defaultPartitions: positiveInt.optional(),
   compression: z.enum(['none', 'gzip']).optional(),
+  sasl: sasl.optional(),
 });
 
 const busSchema = z.discriminatedUnion(

@@ -25,6 +25,28 @@ const bad: [string, unknown, string][] = [
   ],
   ['wiring.retry', { serviceName: 's', wiring: { retry: { initialMs: 50, maxMs: 10 } } }, 'maxMs'],
   ['dispatch.topicValidation', { serviceName: 's', dispatch: { topicValidation: 'loud' } }, ''],
+  ['dispatch.handlerTimeoutMs', { serviceName: 's', dispatch: { handlerTimeoutMs: -1 } }, ''],
+  ['instanceId', { serviceName: 's', instanceId: '' }, ''],
+  [
+    'bus.sasl.password',
+    {
+      serviceName: 's',
+      bus: { kind: 'kafka', brokers: ['b:9092'], sasl: { mechanism: 'plain', username: 'u' } },
+    },
+    'required with mechanism plain',
+  ],
+  [
+    'bus.sasl.username',
+    {
+      serviceName: 's',
+      bus: {
+        kind: 'kafka',
+        brokers: ['b:9092'],
+        sasl: { mechanism: 'scram-sha-512', username: '', password: 'p' },
+      },
+    },
+    'required',
+  ],
 ];
 
 describe('IntelligenceModule options', () => {
