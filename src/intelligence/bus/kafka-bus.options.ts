@@ -44,7 +44,7 @@ export interface KafkaBusOptions {
    * (resumed at half). A slow partition or key holds back only itself. @default 1000
    */
   maxBufferedPerPartition?: number;
-  /** Allow the bus to create missing topics it subscribes to. @default true */
+  /** Create missing topics the bus subscribes or publishes to, with `defaultPartitions`. @default true */
   createTopics?: boolean;
   /** Partitions of topics the bus creates. @default 3 */
   defaultPartitions?: number;

@@ -41,6 +41,7 @@ export class KafkaEventBus extends EventBus {
   private admin: Admin | undefined;
   private readonly subscriptions = new Set<KafkaSubscription>();
   private readonly knownTopics = new Set<string>();
+  private readonly ensuring = new Map<string, Promise<void>>();
   private connected = false;
   /** A publish failed and none succeeded since: the client has lost the broker. */
   private publishFailing = false;
@@ -99,6 +100,10 @@ export class KafkaEventBus extends EventBus {
   }
 
   async publishBatch(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    if (!this.connected || !this.producer) throw new BusNotConnectedError('publish');
+    if ((this.options.createTopics ?? true) && !this.knownTopics.has(topic)) {
+      await this.ensureTopicForPublish(topic);
+    }
     const producer = this.producer;
     if (!this.connected || !producer) throw new BusNotConnectedError('publish');
     try {
@@ -168,6 +173,26 @@ export class KafkaEventBus extends EventBus {
         this.subscriptions.delete(subscription);
       },
     };
+  }
+
+  /**
+   * The first publish to a topic creates it like a subscribed one (`defaultPartitions`), not
+   * as the broker's auto-creation would (1 partition, and a retriable error on the first
+   * produce). Concurrent first publishes share one check; if creating fails (not allowed,
+   * say) the publish goes on and the broker decides.
+   */
+  private ensureTopicForPublish(topic: string): Promise<void> {
+    let pending = this.ensuring.get(topic);
+    if (!pending) {
+      pending = this.ensureTopics([{ topic }])
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .finally(() => this.ensuring.delete(topic));
+      this.ensuring.set(topic, pending);
+    }
+    return pending;
   }
 
   /** Creates missing topics (with `defaultPartitions` unless given). Needs a connected bus. */

@@ -3,9 +3,10 @@ import type {
   BusMessage,
   Subscription,
 } from '../../../src/intelligence/bus/bus-message.interface.js';
+import { Kafka, logLevel } from 'kafkajs';
 import type { KafkaEventBus } from '../../../src/intelligence/bus/kafka-event-bus.js';
 import { committedOffsets, createTopics, TestProducer } from '../../support/dispatch-kafka.js';
-import { testKafkaBus } from '../../support/kafka-env.js';
+import { kafkaBrokers, testKafkaBus } from '../../support/kafka-env.js';
 import { uniqueGroup, uniqueTopic } from '../../support/unique-names.js';
 import { waitFor } from '../../support/wait-for.js';
 
@@ -15,6 +16,16 @@ interface Handling {
   offset: string;
   start: number;
   end: number;
+}
+
+async function partitionCount(topic: string): Promise<number> {
+  const admin = new Kafka({ brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).length;
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -128,5 +139,14 @@ describe('KafkaEventBus partition work on the real broker', () => {
     expect(overlaps(handlings)).toEqual([]);
     await Promise.all(subscriptions.map((subscription) => subscription.close()));
     expect(await committedOffsets(groupId, topic)).toEqual(['8', '8', '8', '8']);
+  });
+
+  it('creates a topic it only publishes to with defaultPartitions, like the ones it subscribes to', async () => {
+    const bus = await connected({ defaultPartitions: 5 });
+    const topic = uniqueTopic('publish-only');
+    await Promise.all(
+      Array.from({ length: 3 }, (_, i) => bus.publish(topic, { value: String(i) })),
+    );
+    expect(await partitionCount(topic)).toBe(5);
   });
 });
