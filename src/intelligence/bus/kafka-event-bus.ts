@@ -100,12 +100,13 @@ export class KafkaEventBus extends EventBus {
   }
 
   async publishBatch(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
-    if (!this.connected || !this.producer) throw new BusNotConnectedError('publish');
+    if (!this.connected) throw new BusNotConnectedError('publish');
     if ((this.options.createTopics ?? true) && !this.knownTopics.has(topic)) {
       await this.ensureTopicForPublish(topic);
     }
+    // Read after the await: a disconnect meanwhile takes the producer away.
     const producer = this.producer;
-    if (!this.connected || !producer) throw new BusNotConnectedError('publish');
+    if (!producer) throw new BusNotConnectedError('publish');
     try {
       await producer.send({
         topic,
