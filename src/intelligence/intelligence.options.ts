@@ -45,9 +45,10 @@ export interface DispatchOptions {
    */
   handlerTimeoutMs?: number;
   /**
-   * Where a consumer group with no committed offset starts: `'earliest'` loses nothing that
-   * was published before the group's first commit; `'latest'` skips history, and with it
-   * whatever a first member left uncommitted before any commit. @default 'earliest'
+   * Where a consumer group with no committed offset starts: `'earliest'` at the beginning of
+   * each topic; `'latest'` skips history: on Kafka the group's start is pinned at wiring (the
+   * end offsets are committed for it), so nothing published after that is skipped, even if
+   * its first member stops before it committed anything. @default 'earliest'
    */
   startFrom?: 'earliest' | 'latest';
   /** What to do with subscribed topics not of the `onex.<kind>.<producer>.<name>.v<N>` form. @default 'warn' */

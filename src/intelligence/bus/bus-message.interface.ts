@@ -41,7 +41,11 @@ export type MessageHandler = (message: BusMessage) => HandlerResult;
 export type HandlerResult = Promise<void | PendingAck>;
 
 export interface SubscribeOptions {
-  /** Where a group with no committed offset starts. @default false (only new messages) */
+  /**
+   * Where a group with no committed offset starts: `true` at the beginning; `false` at the
+   * end as of `subscribe()` (Kafka: pinned then, so nothing published after it is skipped).
+   * @default false
+   */
   fromBeginning?: boolean;
   /** Backoff before an unacknowledged message is delivered again. @default { initialMs: 100, maxMs: 10000 } */
   redelivery?: { initialMs: number; maxMs: number };

@@ -27,7 +27,7 @@ import { kafkaLogCreator } from './kafka-log-creator.js';
 import { ProduceBatcher } from './kafka-produce-batcher.js';
 import { KafkaSubscription } from './kafka-subscription.js';
 import { SubscriptionErrors } from './subscription-errors.js';
-import { ensureTopics, type TopicSpec } from './kafka-topic-admin.js';
+import { ensureTopics, pinLatestStart, type TopicSpec } from './kafka-topic-admin.js';
 
 type KafkaEventBusOptions = Omit<KafkaBusOptions, 'kind'> & { clientId: string };
 
@@ -139,6 +139,9 @@ export class KafkaEventBus extends EventBus {
     if (!this.connected) throw new BusNotConnectedError('subscribe');
     if (this.options.createTopics ?? true) {
       await this.ensureTopics(topics.map((topic) => ({ topic })));
+    }
+    if (!(options.fromBeginning ?? false) && this.admin) {
+      await pinLatestStart(this.admin, groupId, topics).catch(() => undefined);
     }
     const subscription = new KafkaSubscription(
       this.kafka,

@@ -21,3 +21,32 @@ export async function ensureTopics(admin: Admin, topics: readonly TopicSpec[]): 
   });
   return missing.map(({ topic }) => topic);
 }
+
+/**
+ * Pins where a new group starts "from the latest": for the partitions of `topics` on which
+ * `groupId` has committed nothing yet, commits their current end offsets. kafkajs would
+ * otherwise take the end offset at the member's first fetch, so messages published between
+ * `subscribe()` and that fetch (or left uncommitted by the group's first member) were skipped.
+ * A group that already has members is left as it is (the broker refuses; they decide).
+ */
+export async function pinLatestStart(
+  admin: Admin,
+  groupId: string,
+  topics: readonly string[],
+): Promise<void> {
+  const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
+  for (const { topic, partitions } of committed) {
+    const fresh = new Set(
+      partitions.filter(({ offset }) => offset === '-1').map((p) => p.partition),
+    );
+    if (fresh.size === 0) continue;
+    const ends = await admin.fetchTopicOffsets(topic);
+    await admin.setOffsets({
+      groupId,
+      topic,
+      partitions: ends
+        .filter(({ partition }) => fresh.has(partition))
+        .map(({ partition, high }) => ({ partition, offset: high })),
+    });
+  }
+}

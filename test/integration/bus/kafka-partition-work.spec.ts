@@ -149,4 +149,24 @@ describe('KafkaEventBus partition work on the real broker', () => {
     );
     expect(await partitionCount(topic)).toBe(5);
   });
+
+  it('starts a new group at the end as of subscribe: a later member skips nothing published after', async () => {
+    const bus = await connected();
+    const topic = uniqueTopic('latest-start');
+    const groupId = uniqueGroup('latest-start');
+    await createTopics([topic], 2);
+    await bus.publishBatch(topic, [{ value: 'history-1' }, { value: 'history-2' }]);
+    const seen: string[] = [];
+    const handler = (message: BusMessage) => {
+      seen.push(message.value?.toString() ?? '');
+      return Promise.resolve();
+    };
+    // The group's first member leaves before any message came, so it committed nothing itself.
+    const first = await bus.subscribe([topic], groupId, handler);
+    await first.close();
+    await bus.publishBatch(topic, [{ value: 'new-1' }, { value: 'new-2' }, { value: 'new-3' }]);
+    await bus.subscribe([topic], groupId, handler);
+    await waitFor(() => seen.length === 3, 'the messages published after the first subscribe');
+    expect(seen.sort()).toEqual(['new-1', 'new-2', 'new-3']);
+  });
 });
