@@ -23,6 +23,8 @@ export class AppModule {
           serviceName: config.serviceName,
           bus: config.bus,
           ...(config.groupId === undefined ? {} : { groupId: config.groupId }),
+          ...(config.startFrom === undefined ? {} : { dispatch: { startFrom: config.startFrom } }),
+          ...(config.topicMap === undefined ? {} : { topicMap: config.topicMap }),
           introspection: { heartbeatIntervalMs: config.heartbeatIntervalMs },
           health: { path: 'health' },
           metrics: { path: 'metrics' },

@@ -8,6 +8,10 @@ export interface ServiceConfig {
   logLevel: string;
   bus: BusOption;
   groupId?: string;
+  /** Where a new consumer group starts (the demo on Kafka: only its own run). @default 'earliest' */
+  startFrom?: 'earliest' | 'latest';
+  /** Maps the nodes' topics (the demo on Kafka: a namespace of its own run). */
+  topicMap?: (topic: string) => string;
   heartbeatIntervalMs: number;
 }
 

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
@@ -14,26 +15,44 @@ import {
 import {
   PATTERN_LEARNING_TOPIC,
   PATTERN_LIFECYCLE_TRANSITION_TOPIC,
-  PatternStore,
+  PATTERN_PROMOTION_THRESHOLD,
 } from '../nodes/index.js';
 import { loadServiceConfig } from '../service.config.js';
 import { DemoObserver } from './demo-observer.js';
 import { summaryLines } from './demo-report.js';
 import { INVALID_SESSION, SAMPLE_SESSIONS } from './sample-sessions.js';
 
-const QUIET_MS = 750;
 const DEADLINE_MS = 60_000;
 const print = (...lines: string[]) => {
   for (const line of lines) process.stdout.write(`${line}\n`);
 };
 
-/** Runs the service's main job end to end: sessions in, patterns learned, stored, promoted. */
+/**
+ * Runs the service's main job end to end: sessions in, patterns learned, stored, promoted.
+ * On Kafka the run keeps to itself: its nodes' topics are mapped into a namespace of the run
+ * (`onex.<kind>.omniintelligence-demo-<run>.<event>.v1`), its group is its own and starts at
+ * the end, and it counts only what its own commands caused. A live service on the same
+ * broker neither sees the demo's events nor lends it its history or partitions.
+ */
 async function main(): Promise<void> {
-  const config = loadServiceConfig({ LOG_LEVEL: 'error', ...process.env, PORT: '0' });
+  const loaded = loadServiceConfig({ LOG_LEVEL: 'error', ...process.env, PORT: '0' });
+  const onKafka = !(loaded.bus instanceof EventBus) && loaded.bus.kind === 'kafka';
+  const runId = randomUUID().slice(0, 8);
+  const namespace = `.${loaded.serviceName}-demo-${runId}.`;
+  const topic = (name: string) =>
+    onKafka ? name.replace(`.${loaded.serviceName}.`, namespace) : name;
+  const config = onKafka
+    ? {
+        ...loaded,
+        groupId: loaded.groupId ?? `${loaded.serviceName}-demo-${runId}`,
+        startFrom: 'latest' as const,
+        topicMap: topic,
+      }
+    : loaded;
   const where =
-    config.bus instanceof EventBus || config.bus.kind === 'memory'
-      ? 'the embedded bus'
-      : `Kafka at ${config.bus.brokers.join(',')}`;
+    onKafka && !(loaded.bus instanceof EventBus) && loaded.bus.kind === 'kafka'
+      ? `Kafka at ${loaded.bus.brokers.join(',')} (group ${String(config.groupId)}, run ${runId})`
+      : 'the embedded bus';
   print(`Intelligence demo on ${where}`);
   const app = await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
@@ -51,33 +70,54 @@ async function main(): Promise<void> {
   app.get(DispatchEngine).onLatency((_handler, _ok, ms) => latencies.push(ms));
   const bus = app.get(EventBus);
   const observer = new DemoObserver(print);
-  await observer.start(bus);
+  await observer.start(bus, `demo-observer-${runId}`, topic);
+  const publish = async (name: string, payload: unknown) => {
+    const envelope = createEnvelope({ topic: topic(name), payload, source: 'demo' });
+    observer.track(envelope.correlation_id);
+    await bus.publish(topic(name), toOutgoing(envelope));
+    return envelope.correlation_id;
+  };
 
   print('', 'Feeding sample sessions:');
+  const sessions: string[] = [];
   for (const session of SAMPLE_SESSIONS) {
     print(`→ ${session.session_id} (${String(session.events.length)} tool calls)`);
-    await publish(bus, PATTERN_LEARNING_TOPIC, session);
+    sessions.push(await publish(PATTERN_LEARNING_TOPIC, session));
   }
   print(`→ ${INVALID_SESSION.session_id} (malformed on purpose)`);
-  await publish(bus, PATTERN_LEARNING_TOPIC, INVALID_SESSION);
-  await settle(observer);
+  const invalid = await publish(PATTERN_LEARNING_TOPIC, INVALID_SESSION);
+  await expectAll('every session learned and stored, the malformed one dead-lettered', () => [
+    ...sessions.filter((id) => !observer.sessionDone(id)).map((id) => `session ${id}`),
+    ...(observer.deadLettersOf(invalid).length > 0 ? [] : ['dead letter of the malformed session']),
+  ]);
+  const threshold = app.get<number>(PATTERN_PROMOTION_THRESHOLD);
+  await expectAll('every pattern at the threshold promoted', () =>
+    [...observer.patterns]
+      .filter(([, pattern]) => pattern.occurrences >= threshold)
+      .filter(([id]) => !observer.transitionsOfPattern(id).some((t) => t.to === 'validated'))
+      .map(([id]) => `promotion of ${id}`),
+  );
 
-  const [first] = await storedPatternIds(app);
+  const [first] = [...observer.patterns.keys()].sort();
   if (first) {
     print(`→ deprecate ${first}`);
-    await publish(bus, PATTERN_LIFECYCLE_TRANSITION_TOPIC, {
+    const deprecate = await publish(PATTERN_LIFECYCLE_TRANSITION_TOPIC, {
       pattern_id: first,
       to_status: 'deprecated',
       reason: 'demo: superseded',
     });
-    await settle(observer);
+    await expectAll('the deprecation', () =>
+      observer.transitionsOf(deprecate).length > 0 ? [] : [`deprecation of ${first}`],
+    );
     print(`→ re-validate ${first} (illegal on purpose)`);
-    await publish(bus, PATTERN_LIFECYCLE_TRANSITION_TOPIC, {
+    const illegal = await publish(PATTERN_LIFECYCLE_TRANSITION_TOPIC, {
       pattern_id: first,
       to_status: 'validated',
       reason: 'demo: illegal on purpose',
     });
-    await settle(observer);
+    await expectAll('the illegal transition dead-lettered', () =>
+      observer.deadLettersOf(illegal).length > 0 ? [] : [`dead letter of re-validating ${first}`],
+    );
   }
 
   for (const line of summaryLines(app.get(DispatchEngine).metrics(), observer, latencies))
@@ -91,22 +131,17 @@ async function main(): Promise<void> {
   );
 }
 
-async function publish(bus: EventBus, topic: string, payload: unknown): Promise<void> {
-  await bus.publish(topic, toOutgoing(createEnvelope({ topic, payload, source: 'demo' })));
-}
-
-/** Waits until the chain has been quiet for a moment (bounded). */
-async function settle(observer: DemoObserver): Promise<void> {
+/** Waits until `missing()` is empty, at most 60 s; then fails naming what is still missing. */
+async function expectAll(what: string, missing: () => string[]): Promise<void> {
   const deadline = Date.now() + DEADLINE_MS;
-  while (Date.now() - observer.lastActivity < QUIET_MS) {
-    if (Date.now() > deadline) throw new Error('the chain did not settle within 60 s');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  for (;;) {
+    const left = missing();
+    if (left.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(`${what}: still missing after 60 s: ${left.join(', ')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-async function storedPatternIds(app: INestApplication): Promise<string[]> {
-  const records = await app.get(PatternStore).list();
-  return records.map((record) => record.pattern_id).sort();
 }
 
 async function healthBody(app: INestApplication): Promise<string> {

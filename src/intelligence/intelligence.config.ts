@@ -9,6 +9,7 @@ export interface IntelligenceConfig {
   /** This app instance's identity in introspection and heartbeats. */
   instanceId: string;
   bus: BusOption;
+  topicMap: (topic: string) => string;
   groupId: string;
   introspection: { enabled: boolean; heartbeatIntervalMs: number };
   dispatch: {
@@ -34,6 +35,7 @@ export function resolveIntelligenceConfig(options: IntelligenceModuleOptions): I
     serviceName: options.serviceName,
     instanceId: options.instanceId ?? randomUUID(),
     bus,
+    topicMap: options.topicMap ?? ((topic) => topic),
     groupId: options.groupId ?? kafkaGroup ?? DEFAULT_GROUP_ID,
     introspection: {
       enabled: options.introspection?.enabled ?? true,

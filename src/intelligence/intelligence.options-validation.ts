@@ -58,6 +58,9 @@ const schema = z.object({
     .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be kebab-case: lowercase letters, digits and dashes'),
   instanceId: z.string().min(1).max(200).optional(),
   bus: z.unknown().optional(),
+  topicMap: z
+    .custom<(topic: string) => string>((value) => typeof value === 'function', 'must be a function')
+    .optional(),
   groupId: z.string().min(1).optional(),
   introspection: z
     .object({ enabled: z.boolean().optional(), heartbeatIntervalMs: positiveInt.optional() })

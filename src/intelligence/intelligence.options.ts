@@ -78,6 +78,12 @@ export interface IntelligenceModuleOptions {
   instanceId?: string;
   /** @default { kind: 'memory' } */
   bus?: BusOption;
+  /**
+   * Maps every topic the handlers subscribe to and publish to with `ctx.publish`: a namespace
+   * for a demo or test run beside a live service, say. Dead-letter, introspection and
+   * heartbeat topics are the platform's own and are not mapped. @default the topic as it is
+   */
+  topicMap?: (topic: string) => string;
   /** Consumer group of the dispatchers. @default the Kafka bus's `groupId`, else 'omniintelligence-hooks' */
   groupId?: string;
   introspection?: IntrospectionOptions;

@@ -8,6 +8,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from '../../src/app.module.js';
 import {
   createEnvelope,
+  DispatchEngine,
   EventBus,
   IntelligenceHandler,
   toOutgoing,
@@ -220,4 +221,48 @@ describe('the intelligence service, whole app over HTTP', () => {
     expect(stdout).toContain('Health (GET /health):\n200');
     expect(stdout).toContain('Shut down cleanly');
   }, 120_000);
+
+  it('demo on Kafka next to a running service: its own group, only its own run in the summary', async () => {
+    const service = await bootService({
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      KAFKA_GROUP_ID: uniqueGroup('live-service'),
+      SERVICE_NAME: 'service-next-to-demo',
+    });
+    app = service.app;
+    const server = http(app);
+    await waitFor(async () => (await server.get('/health/ready')).status === 200, 'ready', 60_000);
+    // History on the shared topics; then the live service's counters, once they are still.
+    await publish(app, PATTERN_LEARNING_TOPIC, SESSION);
+    const live = app.get(DispatchEngine);
+    const counters = () => JSON.stringify(live.metrics().perTopic);
+    let last = counters();
+    let stillSince = Date.now();
+    await waitFor(
+      () => {
+        const now = counters();
+        if (now !== last) [last, stillSince] = [now, Date.now()];
+        return Date.now() - stillSince > 2_000 && now.includes(PATTERN_STORED_TOPIC);
+      },
+      'the live service done with its own work',
+      60_000,
+    );
+    const before = counters();
+    await run('npm', ['run', 'build', '--silent'], { cwd: process.cwd() });
+    const { stdout } = await run('node', ['dist/demo/demo.js'], {
+      cwd: process.cwd(),
+      env: { ...process.env, KAFKA_BROKERS: kafkaBrokers().join(',') },
+      timeout: 90_000,
+    });
+    expect(stdout).toMatch(/Intelligence demo on Kafka at .* \(group omniintelligence-demo-/);
+    // Exactly what the embedded run reports: none of the history, all of its own run.
+    expect(stdout).toMatch(/Patterns learned: +7 in 5 batch\(es\)/);
+    expect(stdout).toMatch(/Patterns stored: +7 \(3 new, 4 merged\)/);
+    expect(stdout).toMatch(
+      /Lifecycle transitions: candidate → validated ×3, validated → deprecated ×1/,
+    );
+    expect(stdout).toMatch(/Dead letters: +2/);
+    expect(stdout).toContain('Shut down cleanly');
+    // The live service saw none of the demo's events.
+    expect(counters()).toBe(before);
+  }, 150_000);
 });

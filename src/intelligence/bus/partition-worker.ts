@@ -27,6 +27,11 @@ interface Entry {
 
 /** One shared chain: with concurrency 1 every message waits for the one before it. */
 const IN_ORDER = '';
+/**
+ * Messages started back to back before the worker lets timers and I/O run: instant handlers
+ * chain as microtasks, which would hold heartbeats and commits back for a whole queue.
+ */
+const YIELD_EVERY = 256;
 
 /**
  * The work of one assigned partition, apart from the fetch loop: messages are pushed in
@@ -54,6 +59,8 @@ export class PartitionWorker {
   private lastPushed: string | undefined;
   private revoked = false;
   private wasFull = false;
+  private sinceYield = 0;
+  private yielding: NodeJS.Immediate | undefined;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -112,6 +119,8 @@ export class PartitionWorker {
     while (this.stuck > 0) this.unstick();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    clearImmediate(this.yielding);
+    this.yielding = undefined;
     this.ready.length = 0;
     this.readyHead = 0;
     this.notifyIdle();
@@ -124,11 +133,20 @@ export class PartitionWorker {
   }
 
   private pump(): void {
+    if (this.yielding) return;
     while (
       !this.revoked &&
       this.active < this.options.concurrency &&
       this.readyHead < this.ready.length
     ) {
+      if (++this.sinceYield > YIELD_EVERY) {
+        this.yielding = setImmediate(() => {
+          this.yielding = undefined;
+          this.sinceYield = 0;
+          this.pump();
+        });
+        return;
+      }
       const entry = this.ready[this.readyHead++];
       if (entry) this.start(entry);
     }

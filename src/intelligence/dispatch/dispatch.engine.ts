@@ -195,7 +195,14 @@ export class DispatchEngine {
     const bus = this.bus;
     if (!bus) throw new DispatchEngineStateError('The dispatch engine was reset');
     const started = performance.now();
-    const ctx = new HandlerContext(handler.name, attempt, event, bus, this.config.serviceName);
+    const ctx = new HandlerContext(
+      handler.name,
+      attempt,
+      event,
+      bus,
+      this.config.serviceName,
+      this.config.topicMap,
+    );
     this.inFlight.enter(handler);
     let failure: HandlerFailure | undefined;
     try {

@@ -16,6 +16,7 @@ export class HandlerContext implements DispatchContext {
     private readonly event: IntelligenceEvent,
     private readonly bus: EventBus,
     private readonly source: string,
+    private readonly mapTopic: (topic: string) => string,
   ) {}
 
   /** Made on first use: most handlers never look at it. */
@@ -29,7 +30,8 @@ export class HandlerContext implements DispatchContext {
     this.controller?.abort(reason);
   }
 
-  async publish(topic: string, payload: unknown, options: PublishOptions = {}): Promise<void> {
+  async publish(given: string, payload: unknown, options: PublishOptions = {}): Promise<void> {
+    const topic = this.mapTopic(given);
     const envelope = createEnvelope({
       topic,
       payload,

@@ -10,7 +10,11 @@ import type { BusHealth } from '../bus/bus-message.interface.js';
 import { EventBus } from '../bus/event-bus.js';
 import { backoffDelay } from '../bus/redelivery-backoff.js';
 import { DispatchEngine } from '../dispatch/dispatch.engine.js';
-import { HandlerDiscoveryError, IntelligenceExplorer } from '../dispatch/intelligence.explorer.js';
+import {
+  HandlerDiscoveryError,
+  IntelligenceExplorer,
+  type DiscoveredHandlers,
+} from '../dispatch/intelligence.explorer.js';
 import { parseTopic } from '../dispatch/topic-name.js';
 import { MessageDelivery } from '../dispatch/message.delivery.js';
 import { INTELLIGENCE_CONFIG, type IntelligenceConfig } from '../intelligence.config.js';
@@ -169,7 +173,7 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
   private async wireSteps(correlationId: string): Promise<{ topics: string[]; handlers: number }> {
     const state = this.wiringState;
     const generation = state.generation;
-    const { nodes, handlers } = this.explorer.explore();
+    const { nodes, handlers } = this.mapTopics(this.explorer.explore());
     this.checkTopicNames(handlers.map((handler) => handler.topic));
     this.engine.load(handlers, this.bus);
     state.dispatchEngine = this.engine;
@@ -206,6 +210,15 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
       state.subscriptions.push(subscription);
     }
     return { topics, handlers: handlers.length };
+  }
+
+  /** Applies the `topicMap` option to every handler's topic (and so to the nodes' endpoints). */
+  private mapTopics(found: DiscoveredHandlers): DiscoveredHandlers {
+    const map = this.config.topicMap;
+    return {
+      handlers: found.handlers.map((handler) => ({ ...handler, topic: map(handler.topic) })),
+      nodes: found.nodes.map((node) => ({ ...node, endpoints: node.endpoints.map(map) })),
+    };
   }
 
   /** Applies `dispatch.topicValidation` to the platform's `onex.<kind>.<producer>.<name>.v<N>` form. */

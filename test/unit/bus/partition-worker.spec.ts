@@ -226,4 +226,18 @@ describe('PartitionWorker', () => {
     expect(order).toEqual(['0', '1', '2', '0']);
     expect(w.running).toBe(0);
   });
+
+  it('lets timers run while it works a long queue of instant handlers', async () => {
+    let handled = 0;
+    const { worker: w } = worker(() => {
+      handled += 1;
+      return Promise.resolve();
+    });
+    let handledWhenTimerRan = -1;
+    setTimeout(() => (handledWhenTimerRan = handled), 0);
+    w.push(messages(Array.from({ length: 5_000 }, () => 'k')));
+    await waitFor(() => w.committable === '5000', 'all handled');
+    expect(handledWhenTimerRan).toBeGreaterThanOrEqual(0);
+    expect(handledWhenTimerRan).toBeLessThan(5_000);
+  });
 });
