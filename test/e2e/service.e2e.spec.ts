@@ -65,6 +65,18 @@ async function bootService(env: NodeJS.ProcessEnv) {
   return { app };
 }
 
+/** The service on the test broker, with a group of its own, once it reports ready. */
+async function bootOnKafka(name: string) {
+  const service = await bootService({
+    KAFKA_BROKERS: kafkaBrokers().join(','),
+    KAFKA_GROUP_ID: uniqueGroup(name),
+    SERVICE_NAME: name,
+  });
+  const server = http(service.app);
+  await waitFor(async () => (await server.get('/health/ready')).status === 200, 'ready', 60_000);
+  return { app: service.app, server };
+}
+
 async function publish(app: INestApplication, topic: string, payload: unknown): Promise<string> {
   const envelope = createEnvelope({ topic, payload });
   await app.get(EventBus).publish(topic, toOutgoing(envelope));
@@ -128,18 +140,7 @@ describe('the intelligence service, whole app over HTTP', () => {
   it('runs the chain on the real broker, read back from Kafka', async () => {
     const reader = await new KafkaTopicReader().start([PATTERN_LIFECYCLE_TRANSITIONED_TOPIC]);
     try {
-      const service = await bootService({
-        KAFKA_BROKERS: kafkaBrokers().join(','),
-        KAFKA_GROUP_ID: uniqueGroup('service'),
-        SERVICE_NAME: 'service-e2e',
-      });
-      app = service.app;
-      const server = http(app);
-      await waitFor(
-        async () => (await server.get('/health/ready')).status === 200,
-        'ready',
-        60_000,
-      );
+      app = (await bootOnKafka('service-e2e')).app;
       const correlationId = await publish(app, PATTERN_LEARNING_TOPIC, SESSION);
       await waitFor(
         () => reader.messages.some((m) => m.envelope.correlation_id === correlationId),
@@ -156,18 +157,9 @@ describe('the intelligence service, whole app over HTTP', () => {
     const dlq = 'onex.dlq.commands.v1';
     const reader = await new RawTopicReader().start([dlq]);
     try {
-      const service = await bootService({
-        KAFKA_BROKERS: kafkaBrokers().join(','),
-        KAFKA_GROUP_ID: uniqueGroup('malformed'),
-        SERVICE_NAME: 'service-malformed',
-      });
+      const service = await bootOnKafka('service-malformed');
       app = service.app;
-      const server = http(app);
-      await waitFor(
-        async () => (await server.get('/health/ready')).status === 200,
-        'ready',
-        60_000,
-      );
+      const { server } = service;
       const bus = app.get(EventBus);
       const bad = {
         json: `{"session_id": ${payloadCanary}}`,
@@ -223,14 +215,7 @@ describe('the intelligence service, whole app over HTTP', () => {
   }, 120_000);
 
   it('demo on Kafka next to a running service: its own group, only its own run in the summary', async () => {
-    const service = await bootService({
-      KAFKA_BROKERS: kafkaBrokers().join(','),
-      KAFKA_GROUP_ID: uniqueGroup('live-service'),
-      SERVICE_NAME: 'service-next-to-demo',
-    });
-    app = service.app;
-    const server = http(app);
-    await waitFor(async () => (await server.get('/health/ready')).status === 200, 'ready', 60_000);
+    app = (await bootOnKafka('service-next-to-demo')).app;
     // History on the shared topics; then the live service's counters, once they are still.
     await publish(app, PATTERN_LEARNING_TOPIC, SESSION);
     const live = app.get(DispatchEngine);
