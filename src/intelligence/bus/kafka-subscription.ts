@@ -250,6 +250,8 @@ export class KafkaSubscription implements Subscription {
    */
   private async beforeJoin(group: GroupControl): Promise<void> {
     this.group = group;
+    // Until the join tells the new assignment, batches still in flight start nothing.
+    this.assigned = {};
     const paused = [...this.resumes.keys()];
     this.revokeAll();
     group.setFetchWait(this.settings.fetchMaxWaitMs);

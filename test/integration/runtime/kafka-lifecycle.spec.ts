@@ -18,7 +18,7 @@ import { captureLogs } from '../../support/capture-logs.js';
 import { compileIntelligenceApp } from '../../support/intelligence-app.js';
 import { kafkaBrokers } from '../../support/kafka-env.js';
 import { KafkaTopicReader } from '../../support/kafka-topic-reader.js';
-import { uniqueGroup } from '../../support/unique-names.js';
+import { uniqueGroup, uniqueTopic } from '../../support/unique-names.js';
 import { pause, waitFor } from '../../support/wait-for.js';
 
 const CANARY = 'canary-kafka-Secret-5150';
@@ -222,5 +222,42 @@ describe('IntelligenceModule lifecycle on the real broker', () => {
     for (const beat of reader.of(HEARTBEAT_TOPIC, service)) {
       expect(beat.key).toBe(beat.payload.instance_id);
     }
+  });
+
+  it('never disconnects a borrowed Kafka bus: its other subscriber keeps receiving', async () => {
+    const service = newService();
+    const bus = busFor(SubscribeFailingKafkaBus) as SubscribeFailingKafkaBus;
+    await bus.connect();
+    const topic = uniqueTopic('borrowed');
+    const received: string[] = [];
+    bus.failSubscribe = false;
+    await bus.subscribe(
+      [topic],
+      uniqueGroup('app-own'),
+      (message) => {
+        received.push(message.value?.toString() ?? '');
+        return Promise.resolve();
+      },
+      { fromBeginning: true },
+    );
+    bus.failSubscribe = true;
+    const app = await kafkaApp(bus, service);
+    await app.init();
+    expect(app.get(IntelligenceRuntime).status().state).toBe('failed');
+    await bus.publish(topic, { value: 'after-failed-wiring' });
+    await waitFor(() => received.includes('after-failed-wiring'), 'delivered after the failure');
+
+    bus.failSubscribe = false;
+    expect(await app.get(IntelligenceRuntime).wire()).toMatchObject({ ok: true });
+    await app.close();
+    apps.splice(apps.indexOf(app), 1);
+    await bus.publish(topic, { value: 'after-close' });
+    await waitFor(() => received.includes('after-close'), 'delivered after the module closed');
+    // The module's own consumer is gone; the app's is still there.
+    expect(bus.health()).toMatchObject({ connected: true });
+    expect(bus.health().subscriptions.map((s) => s.groupId)).toEqual([
+      expect.stringMatching(/^test-app-own-/),
+    ]);
+    await bus.disconnect();
   });
 });
