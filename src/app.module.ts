@@ -1,7 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
-import { INTELLIGENCE_REDACT_PATHS, IntelligenceModule } from './intelligence/index.js';
+import {
+  INTELLIGENCE_REDACT_PATHS,
+  IntelligenceModule,
+  requestWithoutQuery,
+} from './intelligence/index.js';
 import { PatternNodesModule } from './nodes/index.js';
 import type { ServiceConfig } from './service.config.js';
 
@@ -13,6 +17,7 @@ export class AppModule {
     const pinoOptions = {
       level: config.logLevel,
       redact: { paths: [...INTELLIGENCE_REDACT_PATHS], censor: '[REDACTED]' },
+      serializers: { req: requestWithoutQuery },
       autoLogging: false,
     };
     return {

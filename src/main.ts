@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
@@ -14,12 +16,13 @@ async function main(): Promise<void> {
   });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
-  await app.listen(config.port, '127.0.0.1');
-  app
-    .get(Logger)
-    .log(
-      `Intelligence service on http://127.0.0.1:${String(config.port)} (health: /health, metrics: /metrics)`,
-    );
+  await app.listen(config.port, config.host);
+  const { address, port } = (app.getHttpServer() as Server).address() as AddressInfo;
+  app.get(Logger).log({
+    msg: `Intelligence service on http://${address}:${String(port)} (health: /health, metrics: /metrics)`,
+    address,
+    port,
+  });
 }
 
 main().catch((error: unknown) => {

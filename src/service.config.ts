@@ -4,6 +4,8 @@ import type { BusOption, KafkaBusOptions } from './intelligence/index.js';
 /** The service's settings, from environment variables (documented in README.md). */
 export interface ServiceConfig {
   serviceName: string;
+  /** Address the HTTP server binds (`0.0.0.0` for all interfaces, as in a container). */
+  host: string;
   port: number;
   logLevel: string;
   bus: BusOption;
@@ -30,6 +32,13 @@ const positiveInt = z.coerce.number().int().positive();
 const BROKER = /^[^\s:/,]+:\d{1,5}$/;
 const env = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  HOST: z
+    .string()
+    .regex(
+      /^(?:[0-9a-fA-F:.]+|[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9-]+)*)$/,
+      'must be an IP address or a host name',
+    )
+    .default('127.0.0.1'),
   SERVICE_NAME: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be kebab-case')
@@ -85,6 +94,7 @@ export function loadServiceConfig(source: NodeJS.ProcessEnv): ServiceConfig {
       .filter(Boolean) ?? [];
   return {
     serviceName: vars.SERVICE_NAME,
+    host: vars.HOST,
     port: vars.PORT,
     logLevel: vars.LOG_LEVEL,
     heartbeatIntervalMs: vars.HEARTBEAT_INTERVAL_MS,

@@ -54,7 +54,11 @@ export { IntelligenceMetrics } from './metrics/intelligence-metrics.service.js';
 export { IntrospectionPublisher } from './introspection/introspection.publisher.js';
 export { nodeIdFor } from './introspection/node-id.js';
 export { LogSanitizer, type LogSanitizerOptions } from './logging/log-sanitizer.js';
-export { INTELLIGENCE_REDACT_PATHS } from './logging/redact-paths.js';
+export {
+  INTELLIGENCE_REDACT_PATHS,
+  requestWithoutQuery,
+  type LoggedRequest,
+} from './logging/redact-paths.js';
 export {
   IntelligenceCleanupService,
   type CleanupReason,

@@ -32,7 +32,9 @@ import { WiringState } from './runtime/wiring.state.js';
  * ```
  */
 @Module({
-  imports: [DiscoveryModule, TerminusModule],
+  // terminus would log every failing probe at ERROR (with the request); the runtime logs each
+  // state change once instead.
+  imports: [DiscoveryModule, TerminusModule.forRoot({ logger: false })],
   providers: [
     {
       provide: INTELLIGENCE_CONFIG,

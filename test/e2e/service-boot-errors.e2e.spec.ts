@@ -30,6 +30,7 @@ describe('the service refuses a bad configuration at boot', () => {
     ['PORT', { PORT: SECRET }],
     ['SERVICE_NAME', { SERVICE_NAME: `Not Kebab ${SECRET}` }],
     ['LOG_LEVEL', { LOG_LEVEL: SECRET }],
+    ['HOST', { HOST: `not a host ${SECRET}` }],
     [
       'KAFKA_SASL_PASSWORD',
       {

@@ -199,6 +199,27 @@ describe('the intelligence service, whole app over HTTP', () => {
     }
   });
 
+  it('logs a failing probe with neither its query string nor an ERROR line', async () => {
+    const token = 'canary-probe-Tok3n-55';
+    const service = await bootService({ KAFKA_BROKERS: '127.0.0.1:1', SERVICE_NAME: 'probe-logs' });
+    app = service.app;
+    const seen = logs.length;
+    await http(app).get(`/health?token=${token}&deep[nested]=${token}`).expect(503);
+    await http(app).get(`/health/ready?token=${token}`).expect(503);
+    const lines = logs.slice(seen).join('');
+    expect(lines).not.toContain(token);
+    // The runtime logs its own wiring attempts; the probes themselves add no ERROR line.
+    const probeErrors = lines
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { level: number; msg?: string; req?: unknown })
+      .filter(
+        (entry) =>
+          entry.level >= 50 && (entry.req !== undefined || /health/i.test(entry.msg ?? '')),
+      );
+    expect(probeErrors).toEqual([]);
+  });
+
   it('demo command: runs the main job end to end and shuts down cleanly', async () => {
     await run('npm', ['run', 'build', '--silent'], { cwd: process.cwd() });
     const { stdout } = await run('node', ['dist/demo/demo.js'], {
