@@ -3,9 +3,9 @@
 // every part prints.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { KafkaEventBus, LogSanitizer } from '../../dist/intelligence/index.js';
 import { withTimeout } from './bench-stats.mjs';
+import { closeClients, connectPlainClients } from './dispatch-kafka.mjs';
 import { benchConfig, chunk } from './dispatch-fixtures.mjs';
 
 /** Topic the envelopes are made for; every bench topic is onex.evt.*, so the category agrees. */
@@ -57,27 +57,15 @@ export function libraryBus(brokers, clientId) {
  * (its producer is the one MessageDelivery dead-letters with), all on `brokers`.
  */
 export async function openClients(brokers) {
-  const kafka = new Kafka({
-    clientId: 'consumer-core-bench',
-    brokers,
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
-  const producer = kafka.producer({
-    idempotent: true,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
   const bus = libraryBus(brokers, 'consumer-core-bench-bus');
-  await Promise.all([admin.connect(), producer.connect(), bus.connect()]);
-  return { brokers, kafka, admin, producer, bus, config: benchConfig({ kind: 'kafka', brokers }) };
+  return {
+    brokers,
+    ...(await connectPlainClients(brokers, 'consumer-core-bench', bus)),
+    config: benchConfig({ kind: 'kafka', brokers }),
+  };
 }
 
-export async function closeClients({ admin, producer, bus }) {
-  const closing = Promise.allSettled([bus.disconnect(), producer.disconnect(), admin.disconnect()]);
-  await withTimeout(closing, CLOSE_TIMEOUT_MS, 'disconnect').catch((error) => {
-    console.error(String(error));
-  });
-}
+export { closeClients };
 
 /** A fresh topic with `partitions` partitions, leaders elected. */
 export async function createTopic(clients, name, partitions) {

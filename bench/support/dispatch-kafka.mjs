@@ -81,34 +81,36 @@ export function cleanupOnSignals(cleanup) {
   process.once('SIGTERM', onSignal);
 }
 
-async function openClients(brokers, messages) {
-  const kafka = new Kafka({
-    clientId: 'dispatch-bench-baseline',
-    brokers,
-    logLevel: logLevel.NOTHING,
-  });
+/**
+ * A plain kafkajs client with a connected admin and idempotent producer (preloads, checks,
+ * baselines), next to the library `bus`, connected too.
+ */
+export async function connectPlainClients(brokers, clientId, bus) {
+  const kafka = new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   const producer = kafka.producer({
     idempotent: true,
     createPartitioner: Partitioners.DefaultPartitioner,
   });
+  await Promise.all([admin.connect(), producer.connect(), bus.connect()]);
+  return { kafka, admin, producer, bus };
+}
+
+async function openClients(brokers, messages) {
   const config = benchConfig({ kind: 'kafka', brokers, ...CONSUMER });
   const bus = new KafkaEventBus(
     { clientId: 'dispatch-bench-bus', brokers, ...CONSUMER },
     new LogSanitizer(config.logging),
   );
-  await Promise.all([admin.connect(), producer.connect(), bus.connect()]);
   return {
-    kafka,
-    admin,
-    producer,
-    bus,
+    ...(await connectPlainClients(brokers, 'dispatch-bench-baseline', bus)),
     config,
     envelopes: makeEnvelopes(ENVELOPE_TOPIC, messages),
   };
 }
 
-async function closeClients({ admin, producer, bus }) {
+/** Closes what `connectPlainClients` opened, bounded. */
+export async function closeClients({ admin, producer, bus }) {
   const closing = Promise.allSettled([bus.disconnect(), producer.disconnect(), admin.disconnect()]);
   await withTimeout(closing, CLOSE_TIMEOUT_MS, 'disconnect').catch((error) => {
     console.error(String(error));
