@@ -201,8 +201,19 @@ describe('the intelligence service, whole app over HTTP', () => {
 
   it('logs a failing probe with neither its query string nor an ERROR line', async () => {
     const token = 'canary-probe-Tok3n-55';
+    const booted = logs.length;
     const service = await bootService({ KAFKA_BROKERS: '127.0.0.1:1', SERVICE_NAME: 'probe-logs' });
     app = service.app;
+    // A wiring attempt against an unreachable broker is one ERROR line, without a stack.
+    const bootLines = logs
+      .slice(booted)
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { level: number; msg?: string; stack?: unknown });
+    const bootErrors = bootLines.filter((line) => line.level >= 50);
+    expect(bootErrors.map((line) => line.msg)).toEqual(['Intelligence wiring failed; cleaned up']);
+    expect(bootErrors[0]?.stack).toBeUndefined();
     const seen = logs.length;
     await http(app).get(`/health?token=${token}&deep[nested]=${token}`).expect(503);
     await http(app).get(`/health/ready?token=${token}`).expect(503);

@@ -6,12 +6,24 @@ import type { LogSanitizer } from '../logging/log-sanitizer.js';
 const EXPECTED_WARNINGS = ['Limiting retries for the idempotent producer'];
 
 /**
- * kafkajs logs every error response of the protocol at ERROR, retriable ones included
- * ("coordinator not available", "group is rebalancing"). The operation that finally fails
- * surfaces on its own; the individual responses are debug material.
+ * What kafkajs logs at ERROR on its way to an outcome the bus reports itself: every error
+ * response of the protocol (retriable ones included), every failed connection attempt, and
+ * each consumer crash and restart. The operation that finally fails surfaces once (a failed
+ * wiring from the runtime, a consumer's crash and recovery from its subscription); the
+ * individual steps are debug material.
  */
+const STEPS: readonly { namespace: string; prefix: string }[] = [
+  { namespace: 'Connection', prefix: 'Response ' },
+  { namespace: 'Connection', prefix: 'Connection error' },
+  { namespace: 'Connection', prefix: 'Connection timeout' },
+  { namespace: 'BrokerPool', prefix: 'Failed to connect to seed broker' },
+  { namespace: 'Consumer', prefix: 'Crash: ' },
+  { namespace: 'Consumer', prefix: 'Restarting the consumer' },
+];
+
 function effectiveLevel(namespace: string, message: string, level: logLevel): logLevel {
-  return namespace === 'Connection' && message.startsWith('Response ') ? logLevel.DEBUG : level;
+  const step = STEPS.some((s) => s.namespace === namespace && message.startsWith(s.prefix));
+  return step ? logLevel.DEBUG : level;
 }
 
 /**
@@ -22,14 +34,19 @@ export function kafkaLogCreator(sanitizer: LogSanitizer, context = 'KafkaJS'): l
   const logger = new Logger(context);
   return () =>
     ({ namespace, level, log }) => {
-      const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
+      const { message, timestamp: _timestamp, logger: _name, stack, ...fields } = log;
       if (EXPECTED_WARNINGS.some((text) => message.startsWith(text))) return;
+      const effective = effectiveLevel(namespace, message, level);
       const entry = {
         msg: sanitizer.sanitize(message),
         namespace,
         ...(sanitizer.sanitizeValue(fields) as Record<string, unknown>),
+        // Stacks only at debug: an outage must not fill the log with traces.
+        ...(effective === logLevel.DEBUG && stack !== undefined
+          ? { stack: sanitizer.sanitizeValue(stack) }
+          : {}),
       };
-      switch (effectiveLevel(namespace, message, level)) {
+      switch (effective) {
         case logLevel.ERROR:
           logger.error(entry);
           break;

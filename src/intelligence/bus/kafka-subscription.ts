@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { LogSanitizer } from '../logging/log-sanitizer.js';
 import type {
@@ -45,6 +46,7 @@ const DEFAULT_DRAIN_MS = 10_000;
  */
 export class KafkaSubscription implements Subscription {
   readonly topics: readonly string[];
+  private readonly logger = new Logger('KafkaSubscription');
   private state: SubscriptionState = 'starting';
   private assigned: Record<string, number[]> = {};
   private consumer: Consumer | undefined;
@@ -72,7 +74,7 @@ export class KafkaSubscription implements Subscription {
     private readonly handler: MessageHandler,
     private readonly options: SubscribeOptions,
     private readonly settings: KafkaSubscriptionSettings,
-    sanitizer: LogSanitizer,
+    private readonly sanitizer: LogSanitizer,
   ) {
     this.topics = [...topics];
     this.redelivery = options.redelivery ?? DEFAULT_REDELIVERY;
@@ -162,6 +164,9 @@ export class KafkaSubscription implements Subscription {
     const { GROUP_JOIN, CRASH, REBALANCING } = consumer.events;
     consumer.on(GROUP_JOIN, ({ payload }) => {
       this.memberId = payload.memberId;
+      if (this.state === 'crashed') {
+        this.logger.log({ msg: 'Kafka consumer running again', groupId: this.groupId });
+      }
       this.state = 'running';
       this.restarts = 0;
       this.errors.recovered();
@@ -172,6 +177,14 @@ export class KafkaSubscription implements Subscription {
       this.lag.clear();
     });
     consumer.on(CRASH, ({ payload }) => {
+      if (this.state !== 'crashed') {
+        // Once per outage: kafkajs's own crash and restart lines are debug (kafka-log-creator).
+        this.logger.warn({
+          msg: 'Kafka consumer crashed; restarting until it runs again',
+          groupId: this.groupId,
+          error: this.sanitizer.describeError(payload.error),
+        });
+      }
       this.state = 'crashed';
       this.assigned = {};
       this.errors.crashed(payload.error);
