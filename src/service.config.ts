@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { BusOption, KafkaBusOptions } from './intelligence/index.js';
+import { kafkaSsl } from './service-tls.config.js';
 
 /** The service's settings, from environment variables (documented in README.md). */
 export interface ServiceConfig {
@@ -59,6 +60,12 @@ const env = z.object({
   KAFKA_CLIENT_ID: z.string().min(1).optional(),
   KAFKA_GROUP_ID: z.string().min(1).optional(),
   KAFKA_SSL: z.enum(['true', 'false']).optional(),
+  KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_CERT_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_KEY_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_KEY_PASSPHRASE: z.string().min(1).optional(),
+  KAFKA_SSL_SERVERNAME: z.string().min(1).optional(),
+  KAFKA_SSL_REJECT_UNAUTHORIZED: z.enum(['true', 'false']).optional(),
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   KAFKA_SASL_USERNAME: z.string().optional(),
   KAFKA_SASL_PASSWORD: z.string().optional(),
@@ -117,7 +124,14 @@ function kafkaBus(brokers: string[], vars: z.infer<typeof env>): BusOption {
     kind: 'kafka',
     brokers,
     ...(vars.KAFKA_CLIENT_ID === undefined ? {} : { clientId: vars.KAFKA_CLIENT_ID }),
-    ...(vars.KAFKA_SSL === 'true' ? { ssl: true } : {}),
+    ...sslOption(vars),
     ...(sasl ? { sasl } : {}),
   };
+}
+
+function sslOption(vars: z.infer<typeof env>): Pick<KafkaBusOptions, 'ssl'> {
+  const ssl = kafkaSsl(vars, (variable, problem) => {
+    throw new ServiceConfigError(variable, problem);
+  });
+  return ssl === undefined ? {} : { ssl };
 }
