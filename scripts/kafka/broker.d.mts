@@ -18,6 +18,7 @@ export interface StartBrokerOptions {
   heapMb?: number;
   readyTimeoutMs?: number;
   extraProps?: Record<string, string | number | boolean>;
+  formatArgs?: string[];
 }
 
 export function startBroker(opts?: StartBrokerOptions): Promise<BrokerHandle>;

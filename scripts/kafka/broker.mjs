@@ -29,6 +29,8 @@ const devStateFile = path.join(root, '.cache/kafka/dev.json');
  * @property {number} [heapMb] JVM heap (-Xms and -Xmx), default 384.
  * @property {number} [readyTimeoutMs] Default 90000.
  * @property {Record<string, string | number | boolean>} [extraProps] Merged into server.properties.
+ * @property {string[]} [formatArgs] Extra arguments of the storage format, e.g.
+ *   `['--add-scram', 'SCRAM-SHA-512=[name=alice,password=secret]']` (SCRAM users exist from the start).
  *
  * @typedef {object} BrokerHandle
  * @property {string[]} brokers e.g. ['127.0.0.1:PORT'], for kafkajs.
@@ -61,7 +63,15 @@ export async function startBroker(opts = {}) {
 
   writeServerProperties(configFile, { port, controllerPort, dataDir, extraProps: opts.extraProps });
   if (!existsSync(path.join(dataDir, 'logs', 'meta.properties'))) {
-    java(['kafka.tools.StorageTool', 'format', '-t', randomClusterId(), '-c', configFile]);
+    java([
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      randomClusterId(),
+      '-c',
+      configFile,
+      ...(opts.formatArgs ?? []),
+    ]);
   }
 
   /** @type {BrokerHandle} */

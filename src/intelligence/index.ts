@@ -1,4 +1,5 @@
 export * from './bus/bus-message.interface.js';
+export type { BusFailure } from './bus/bus-failure.js';
 export * from './bus/bus.errors.js';
 export { EventBus } from './bus/event-bus.js';
 export { InMemoryEventBus, type InMemoryEventBusOptions } from './bus/in-memory-event-bus.js';

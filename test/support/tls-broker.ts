@@ -92,7 +92,8 @@ export function createTestCertificates(passphrase = 'canary-key-Passphr4se'): Te
   };
 }
 
-async function freePort(): Promise<number> {
+/** A free port on 127.0.0.1 (closed again at once). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -1,6 +1,10 @@
+import type { BusFailure } from './bus-failure.js';
+
 /** Base class of every error the event bus raises. */
 export class BusError extends Error {
   override name = 'BusError';
+  /** Permanent (a configuration change is needed) or transient, when the bus can tell. */
+  failure?: BusFailure;
 }
 
 /** The bus could not reach its brokers within the bounded retry. */

@@ -25,6 +25,7 @@ import { EventBus } from './event-bus.js';
 import type { KafkaBusOptions } from './kafka-bus.options.js';
 import { kafkaLogCreator } from './kafka-log-creator.js';
 import { ProduceBatcher } from './kafka-produce-batcher.js';
+import { classifyKafkaFailure } from './kafka-failure-classifier.js';
 import { KafkaSubscription } from './kafka-subscription.js';
 import { SubscriptionErrors } from './subscription-errors.js';
 import { ensureTopics, pinLatestStart, type TopicSpec } from './kafka-topic-admin.js';
@@ -82,9 +83,14 @@ export class KafkaEventBus extends EventBus {
     } catch (error) {
       await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
       this.errors.crashed(error);
-      throw new BusConnectionError(
+      const failed = new BusConnectionError(
         `Cannot connect to Kafka at ${this.brokers().join(',')}: ${this.sanitizer.describeError(error)}`,
       );
+      failed.failure = classifyKafkaFailure(error, {
+        sasl: this.options.sasl !== undefined,
+        tls: this.options.ssl !== undefined && this.options.ssl !== false,
+      });
+      throw failed;
     }
     this.producer = producer;
     this.admin = admin;

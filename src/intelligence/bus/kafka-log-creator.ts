@@ -6,7 +6,8 @@ import type { LogSanitizer } from '../logging/log-sanitizer.js';
 const EXPECTED_WARNINGS = ['Limiting retries for the idempotent producer'];
 
 /**
- * What kafkajs logs at ERROR on its way to an outcome the bus reports itself: every error
+ * What kafkajs logs at ERROR (by namespace prefix and message prefix) on its way to an outcome
+ * the bus reports itself: every error
  * response of the protocol (retriable ones included), every failed connection attempt, and
  * each consumer crash and restart. The operation that finally fails surfaces once (a failed
  * wiring from the runtime, a consumer's crash and recovery from its subscription); the
@@ -16,13 +17,15 @@ const STEPS: readonly { namespace: string; prefix: string }[] = [
   { namespace: 'Connection', prefix: 'Response ' },
   { namespace: 'Connection', prefix: 'Connection error' },
   { namespace: 'Connection', prefix: 'Connection timeout' },
-  { namespace: 'BrokerPool', prefix: 'Failed to connect to seed broker' },
+  // Every connect attempt's failure (refused, closed, SASL refused): the bus reports the last.
+  { namespace: 'BrokerPool', prefix: '' },
+  { namespace: 'SaslAuthenticator', prefix: '' },
   { namespace: 'Consumer', prefix: 'Crash: ' },
   { namespace: 'Consumer', prefix: 'Restarting the consumer' },
 ];
 
 function effectiveLevel(namespace: string, message: string, level: logLevel): logLevel {
-  const step = STEPS.some((s) => s.namespace === namespace && message.startsWith(s.prefix));
+  const step = STEPS.some((s) => namespace.startsWith(s.namespace) && message.startsWith(s.prefix));
   return step ? logLevel.DEBUG : level;
 }
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { BusFailure } from '../bus/bus-failure.js';
 import type { RecoveredError } from '../bus/bus-message.interface.js';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { INTELLIGENCE_CONFIG, type IntelligenceConfig } from '../intelligence.config.js';
@@ -10,6 +11,8 @@ export interface IntelligenceHealthDetails {
   [key: string]: unknown;
   state: string;
   lastError?: string;
+  /** Why wiring failed, when the bus could tell: permanent ones need a configuration change. */
+  failure?: BusFailure & { needsConfigChange: boolean };
   failedAttempts: number;
   bus: {
     kind: string;
@@ -73,6 +76,14 @@ export class IntelligenceHealthIndicator {
     return {
       state: status.state,
       ...(lastError === undefined ? {} : { lastError }),
+      ...(status.lastResult?.ok === false && status.lastResult.failure
+        ? {
+            failure: {
+              ...status.lastResult.failure,
+              needsConfigChange: status.lastResult.failure.kind === 'permanent',
+            },
+          }
+        : {}),
       failedAttempts: status.failedAttempts,
       bus: {
         kind: bus.kind,

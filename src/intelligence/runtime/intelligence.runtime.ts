@@ -7,6 +7,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import type { BusHealth } from '../bus/bus-message.interface.js';
+import { BusError } from '../bus/bus.errors.js';
 import { EventBus } from '../bus/event-bus.js';
 import { backoffDelay } from '../bus/redelivery-backoff.js';
 import { DispatchEngine } from '../dispatch/dispatch.engine.js';
@@ -152,16 +153,19 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
     } catch (error) {
       await this.cleanup.run('wiring-failed');
       this.failedAttempts += 1;
+      const failure = error instanceof BusError ? error.failure : undefined;
       this.lastResult = finish({
         ok: false,
         status: 'failed',
         error: this.sanitizer.describeError(error),
+        ...(failure ? { failure } : {}),
       });
       this.state = 'failed';
       this.logger.error({
         msg: 'Intelligence wiring failed; cleaned up',
         correlationId,
         error: this.lastResult.error,
+        ...(failure ? { failure: failure.kind, cause: failure.cause, hint: failure.hint } : {}),
         attempt: this.failedAttempts,
       });
       this.scheduleRetry();
@@ -235,7 +239,11 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
     const retry = this.config.wiring.retry;
     if (!retry || this.shuttingDown || this.config.wiring.failFast) return;
     this.state = 'retrying';
-    const delay = backoffDelay(this.failedAttempts, retry);
+    // A permanent failure waits for a configuration change: retry at the slowest pace at once.
+    const delay =
+      this.lastResult?.failure?.kind === 'permanent'
+        ? retry.maxMs
+        : backoffDelay(this.failedAttempts, retry);
     // Not unref'd: a headless worker whose only pending work is this retry must stay up.
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;

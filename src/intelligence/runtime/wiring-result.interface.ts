@@ -1,3 +1,5 @@
+import type { BusFailure } from '../bus/bus-failure.js';
+
 /** The result of one `wire()` attempt. Its error is sanitized. */
 export interface WiringResult {
   ok: boolean;
@@ -8,6 +10,8 @@ export interface WiringResult {
   at: string;
   /** Sanitized `Name: message` of what failed. */
   error?: string;
+  /** Permanent (a configuration change is needed) or transient, when the bus could tell. */
+  failure?: BusFailure;
   /** Handlers routed and topics consumed, when wired. */
   handlers?: number;
   topics?: string[];
