@@ -22,7 +22,7 @@ export interface IntelligenceConfig {
     startFrom: 'earliest' | 'latest';
   };
   wiring: { failFast: boolean; retry: { initialMs: number; maxMs: number } | false };
-  shutdown: { drainTimeoutMs: number };
+  shutdown: { drainTimeoutMs: number; disconnectTimeoutMs: number };
   logging: LogSanitizerOptions;
 }
 
@@ -54,7 +54,10 @@ export function resolveIntelligenceConfig(options: IntelligenceModuleOptions): I
       failFast: options.wiring?.failFast ?? false,
       retry: options.wiring?.retry ?? { initialMs: 1_000, maxMs: 30_000 },
     },
-    shutdown: { drainTimeoutMs: options.shutdown?.drainTimeoutMs ?? 10_000 },
+    shutdown: {
+      drainTimeoutMs: options.shutdown?.drainTimeoutMs ?? 10_000,
+      disconnectTimeoutMs: options.shutdown?.disconnectTimeoutMs ?? 5_000,
+    },
     logging: options.logging ?? {},
   };
 }

@@ -82,7 +82,12 @@ const schema = z.object({
       retry: z.union([backoff, z.literal(false)]).optional(),
     })
     .optional(),
-  shutdown: z.object({ drainTimeoutMs: z.number().int().min(0).optional() }).optional(),
+  shutdown: z
+    .object({
+      drainTimeoutMs: z.number().int().min(0).optional(),
+      disconnectTimeoutMs: z.number().int().positive().optional(),
+    })
+    .optional(),
   logging: z
     .object({
       redactEmails: z.boolean().optional(),

@@ -65,6 +65,12 @@ export interface WiringOptions {
 export interface ShutdownOptions {
   /** Longest `onModuleDestroy` waits for in-flight handlers. @default 10000 */
   drainTimeoutMs?: number;
+  /**
+   * Longest each closing step (a subscription, the bus connection) may take after the drain,
+   * as when the broker is gone: then the cleanup goes on without it. So a shutdown takes at
+   * most about `drainTimeoutMs` + 2 × this. @default 5000
+   */
+  disconnectTimeoutMs?: number;
 }
 
 export interface IntelligenceModuleOptions {

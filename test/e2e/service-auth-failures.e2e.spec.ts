@@ -34,7 +34,7 @@ describe('the service tells permanent connection failures from transient ones', 
   beforeAll(async () => {
     certs = createTestCertificates();
     [sasl, tls] = await Promise.all([
-      startSaslBroker({ name: 'alice', password: PASSWORD }),
+      startSaslBroker({ name: 'alice', password: PASSWORD }, certs),
       startTlsBroker(certs),
     ]);
   }, 180_000);
@@ -82,6 +82,16 @@ describe('the service tells permanent connection failures from transient ones', 
 
   it('wires with the right SCRAM credentials', async () => {
     const { details } = await health({ KAFKA_BROKERS: sasl.sasl, ...scram(PASSWORD) });
+    expect(details.failure).toBeUndefined();
+    expect(['wired', 'degraded']).toContain(details.state);
+  });
+
+  it('wires with SCRAM over SASL_SSL with the CA file', async () => {
+    const { details } = await health({
+      KAFKA_BROKERS: sasl.saslSsl,
+      KAFKA_SSL_CA_FILE: certs.caFile,
+      ...scram(PASSWORD),
+    });
     expect(details.failure).toBeUndefined();
     expect(['wired', 'degraded']).toContain(details.state);
   });

@@ -26,8 +26,12 @@ export class FaultyBus extends InMemoryEventBus {
   connects = 0;
   disconnects = 0;
 
+  /** When each `connect` call came (performance.now()). */
+  readonly connectTimes: number[] = [];
+
   override async connect(): Promise<void> {
     this.connects += 1;
+    this.connectTimes.push(performance.now());
     if (this.connectGate) await this.connectGate;
     if (this.connectDelayMs)
       await new Promise((resolve) => setTimeout(resolve, this.connectDelayMs));

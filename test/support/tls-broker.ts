@@ -109,6 +109,16 @@ export interface TlsBroker {
   mtls: string;
 }
 
+/** The broker properties that give listener `name` the test certificates (PEM). */
+export function tlsListenerProps(name: string, certs: TestCertificates): Record<string, string> {
+  return {
+    [`listener.name.${name}.ssl.keystore.type`]: 'PEM',
+    [`listener.name.${name}.ssl.keystore.location`]: path.join(certs.dir, 'server-keystore.pem'),
+    [`listener.name.${name}.ssl.truststore.type`]: 'PEM',
+    [`listener.name.${name}.ssl.truststore.location`]: certs.caFile,
+  };
+}
+
 /** A real broker with a PLAINTEXT listener (its readiness check), a TLS and an mTLS listener. */
 export async function startTlsBroker(certs: TestCertificates): Promise<TlsBroker> {
   const [port, controllerPort, tlsPort, mtlsPort] = [
@@ -117,13 +127,7 @@ export async function startTlsBroker(certs: TestCertificates): Promise<TlsBroker
     await freePort(),
     await freePort(),
   ];
-  const keystore = path.join(certs.dir, 'server-keystore.pem');
-  const listener = (name: string) => ({
-    [`listener.name.${name}.ssl.keystore.type`]: 'PEM',
-    [`listener.name.${name}.ssl.keystore.location`]: keystore,
-    [`listener.name.${name}.ssl.truststore.type`]: 'PEM',
-    [`listener.name.${name}.ssl.truststore.location`]: certs.caFile,
-  });
+  const listener = (name: string) => tlsListenerProps(name, certs);
   const broker = await startBroker({
     port,
     controllerPort,

@@ -6,6 +6,7 @@ import type {
   Subscription,
 } from '../bus/bus-message.interface.js';
 import { RetryLaterError } from '../bus/bus.errors.js';
+import { settledWithin } from '../bus/bounded-wait.js';
 import { backoffDelay } from '../bus/redelivery-backoff.js';
 import { EventBus } from '../bus/event-bus.js';
 import { INTELLIGENCE_CONFIG, type IntelligenceConfig } from '../intelligence.config.js';
@@ -114,7 +115,8 @@ export class MessageDelivery {
     this.engine.abandonAll();
     for (const abandon of this.settling) abandon(new DeliveryAbandonedError());
     this.settling.clear();
-    await closing;
+    // Abandoned work stops at once; closing the consumer may still wait on a broker that is gone.
+    await settledWithin(closing, this.config.shutdown.disconnectTimeoutMs);
     return { drained: pending.length === 0, pending };
   }
 

@@ -1,4 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { settledWithin } from '../bus/bounded-wait.js';
+import { INTELLIGENCE_CONFIG, type IntelligenceConfig } from '../intelligence.config.js';
 import { IntrospectionGuard } from '../introspection/introspection.guard.js';
 import { LogSanitizer } from '../logging/log-sanitizer.js';
 import { WiringState } from './wiring.state.js';
@@ -39,6 +41,7 @@ export class IntelligenceCleanupService {
     private readonly state: WiringState,
     private readonly guard: IntrospectionGuard,
     @Inject(LogSanitizer) private readonly sanitizer: LogSanitizer,
+    @Inject(INTELLIGENCE_CONFIG) private readonly config: IntelligenceConfig,
   ) {}
 
   run(reason: CleanupReason): Promise<CleanupReport> {
@@ -68,12 +71,14 @@ export class IntelligenceCleanupService {
     state.subscriptions = [];
     for (const subscription of subscriptions) {
       await this.attempt(report, `closing the subscription of ${subscription.groupId}`, () =>
-        subscription.close(),
+        this.bounded(subscription.close()),
       );
     }
     const bus = state.eventBus;
     if (bus && state.busConnected && state.ownsBus) {
-      await this.attempt(report, 'disconnecting the event bus', () => bus.disconnect());
+      await this.attempt(report, 'disconnecting the event bus', () =>
+        this.bounded(bus.disconnect()),
+      );
     }
     state.eventBus = undefined;
     state.busConnected = false;
@@ -92,6 +97,15 @@ export class IntelligenceCleanupService {
     report.durationMs = performance.now() - started;
     this.logger.log({ msg: 'Cleanup finished', reason, errors: report.errors.length });
     return report;
+  }
+
+  /** A closing step, given up after `shutdown.disconnectTimeoutMs` (the broker may be gone). */
+  private async bounded(step: Promise<void>): Promise<void> {
+    const ms = this.config.shutdown.disconnectTimeoutMs;
+    if (!(await settledWithin(step, ms))) {
+      throw new Error(`did not finish within ${String(ms)} ms; left behind`);
+    }
+    await step;
   }
 
   private async attempt(report: CleanupReport, what: string, step: () => Promise<void>) {

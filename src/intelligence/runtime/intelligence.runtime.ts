@@ -7,6 +7,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import type { BusHealth } from '../bus/bus-message.interface.js';
+import { settledWithin } from '../bus/bounded-wait.js';
 import { BusError } from '../bus/bus.errors.js';
 import { EventBus } from '../bus/event-bus.js';
 import { backoffDelay } from '../bus/redelivery-backoff.js';
@@ -263,12 +264,18 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
         pending: drain.pending,
       });
     }
+    const announcing = this.publisher.publishShutdown(
+      state.eventBus,
+      state.introspectionNodes ?? [],
+      randomUUID(),
+    );
+    const ms = this.config.shutdown.disconnectTimeoutMs;
     try {
-      await this.publisher.publishShutdown(
-        state.eventBus,
-        state.introspectionNodes ?? [],
-        randomUUID(),
-      );
+      // With the broker gone a publish retries for long: the shutdown does not wait for it.
+      if (!(await settledWithin(announcing, ms))) {
+        throw new Error(`not accepted within ${String(ms)} ms`);
+      }
+      await announcing;
     } catch (error) {
       this.logger.warn({
         msg: 'Shutdown introspection could not be published',

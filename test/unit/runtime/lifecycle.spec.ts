@@ -12,6 +12,7 @@ import {
 import { IntelligenceRuntime } from '../../../src/intelligence/runtime/intelligence.runtime.js';
 import { IntelligenceWiringError } from '../../../src/intelligence/runtime/wiring-result.interface.js';
 import { WiringState } from '../../../src/intelligence/runtime/wiring.state.js';
+import { BusConnectionError } from '../../../src/intelligence/bus/bus.errors.js';
 import { FaultyBus } from '../../support/faulty-bus.js';
 import { compileIntelligenceApp } from '../../support/intelligence-app.js';
 import { pause, waitFor } from '../../support/wait-for.js';
@@ -138,6 +139,31 @@ describe('IntelligenceRuntime lifecycle', () => {
     expect(app.get(WiringState).holdsAnything).toBe(false);
     expect(bus.health().connected).toBe(false);
   });
+
+  it.each([
+    ['permanent', { kind: 'permanent', cause: 'authentication', hint: 'fix it' }, 1_900, 60_000],
+    ['transient', { kind: 'transient', cause: 'unreachable', hint: 'wait' }, 0, 1_000],
+  ] as const)(
+    'retries a %s connect failure at the pace it calls for',
+    async (_, failure, atLeastMs, belowMs) => {
+      const bus = new FaultyBus();
+      const error = new BusConnectionError('refused');
+      error.failure = { ...failure };
+      bus.connectError = error;
+      const app = await open(
+        bus,
+        { wiring: { retry: { initialMs: 20, maxMs: 2_000 } } },
+        { owned: true },
+      );
+      await app.init();
+      expect(app.get(IntelligenceRuntime).status().lastResult?.failure).toEqual(failure);
+      await waitFor(() => bus.connects >= 2, 'the retry', 10_000);
+      const [first = 0, second = 0] = bus.connectTimes;
+      expect(second - first).toBeGreaterThanOrEqual(atLeastMs);
+      expect(second - first).toBeLessThan(belowMs);
+    },
+    15_000,
+  );
 
   it('never disconnects a borrowed bus: its other subscribers keep their messages', async () => {
     const bus = new FaultyBus();
