@@ -30,6 +30,8 @@ describe('the service tells permanent connection failures from transient ones', 
   let tls: TlsBroker;
   let app: INestApplication | undefined;
   const logs: string[] = [];
+  /** Health bodies and metrics of every boot. */
+  const outputs: string[] = [];
 
   beforeAll(async () => {
     certs = createTestCertificates();
@@ -62,6 +64,7 @@ describe('the service tells permanent connection failures from transient ones', 
     app.useLogger(app.get(Logger));
     await app.init();
     const response = await http(app).get('/health');
+    outputs.push(JSON.stringify(response.body), (await http(app).get('/metrics')).text);
     const body = response.body as {
       details: { intelligence: { state: string; failure?: Failure } };
     };
@@ -156,7 +159,8 @@ describe('the service tells permanent connection failures from transient ones', 
     });
   });
 
-  it('never lets the password reach a log line or the health body', () => {
-    expect(logs.join('')).not.toContain(PASSWORD);
+  it('never lets the password reach a log line, a health body or the metrics', () => {
+    expect(outputs.length).toBeGreaterThan(0);
+    expect(logs.join('') + outputs.join('')).not.toContain(PASSWORD);
   });
 });

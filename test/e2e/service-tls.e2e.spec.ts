@@ -73,7 +73,8 @@ describe('the service on a TLS broker with a private CA', () => {
     expect(runtime.status().lastResult).toMatchObject({ ok: true, status: 'wired' });
     await waitFor(() => runtime.status().state === 'wired', 'wired and consuming');
     const health = JSON.stringify((await http(app as INestApplication).get('/health')).body);
-    expect(health + logs.join('')).not.toContain(certs.passphrase);
+    const metrics = (await http(app as INestApplication).get('/metrics')).text;
+    expect(health + metrics + logs.join('')).not.toContain(certs.passphrase);
   });
 
   it('does not wire without a client certificate where one is required', async () => {

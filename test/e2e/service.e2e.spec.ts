@@ -217,8 +217,9 @@ describe('the intelligence service, whole app over HTTP', () => {
     const seen = logs.length;
     await http(app).get(`/health?token=${token}&deep[nested]=${token}`).expect(503);
     await http(app).get(`/health/ready?token=${token}`).expect(503);
+    const metrics = (await http(app).get(`/metrics?token=${token}`)).text;
     const lines = logs.slice(seen).join('');
-    expect(lines).not.toContain(token);
+    expect(lines + metrics).not.toContain(token);
     // The runtime logs its own wiring attempts; the probes themselves add no ERROR line.
     const probeErrors = lines
       .split('\n')
