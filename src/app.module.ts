@@ -17,8 +17,12 @@ export class AppModule {
     const pinoOptions = {
       level: config.logLevel,
       redact: { paths: [...INTELLIGENCE_REDACT_PATHS], censor: '[REDACTED]' },
-      serializers: { req: requestWithoutQuery },
-      autoLogging: false,
+      serializers: {
+        req: requestWithoutQuery,
+        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+      },
+      // One line per request: method, path and status; probes and scrapes at debug.
+      customLogLevel: () => 'debug' as const,
     };
     return {
       module: AppModule,

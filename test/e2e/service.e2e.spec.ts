@@ -230,6 +230,21 @@ describe('the intelligence service, whole app over HTTP', () => {
           entry.level >= 50 && (entry.req !== undefined || /health/i.test(entry.msg ?? '')),
       );
     expect(probeErrors).toEqual([]);
+    // Each probe is one debug line: method, path and status.
+    const probes = lines
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { level: number; req?: object; res?: object })
+      .filter((entry) => entry.req !== undefined && entry.res !== undefined);
+    expect(probes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          level: 20,
+          req: { id: expect.anything(), method: 'GET', url: '/health' },
+          res: { statusCode: 503 },
+        }),
+      ]),
+    );
   });
 
   it('demo command: runs the main job end to end and shuts down cleanly', async () => {

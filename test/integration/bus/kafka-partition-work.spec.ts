@@ -5,6 +5,7 @@ import type {
 } from '../../../src/intelligence/bus/bus-message.interface.js';
 import { Kafka, logLevel } from 'kafkajs';
 import type { KafkaEventBus } from '../../../src/intelligence/bus/kafka-event-bus.js';
+import { captureLogs } from '../../support/capture-logs.js';
 import { committedOffsets, createTopics, TestProducer } from '../../support/dispatch-kafka.js';
 import { kafkaBrokers, testKafkaBus } from '../../support/kafka-env.js';
 import { uniqueGroup, uniqueTopic } from '../../support/unique-names.js';
@@ -144,10 +145,17 @@ describe('KafkaEventBus partition work on the real broker', () => {
   it('creates a topic it only publishes to with defaultPartitions, like the ones it subscribes to', async () => {
     const bus = await connected({ defaultPartitions: 5 });
     const topic = uniqueTopic('publish-only');
-    await Promise.all(
-      Array.from({ length: 3 }, (_, i) => bus.publish(topic, { value: String(i) })),
-    );
+    const logs = captureLogs();
+    try {
+      await Promise.all(
+        Array.from({ length: 3 }, (_, i) => bus.publish(topic, { value: String(i) })),
+      );
+    } finally {
+      logs.restore();
+    }
     expect(await partitionCount(topic)).toBe(5);
+    // No retriable "does not host this topic-partition" ERROR on the first publish.
+    expect(logs.lines.filter((line) => line.startsWith('error'))).toEqual([]);
   });
 
   it('starts a new group at the end as of subscribe: a later member skips nothing published after', async () => {
