@@ -1,11 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { PassThrough } from 'node:stream';
-import { Logger } from 'nestjs-pino';
-import { AppModule } from '../../src/app.module.js';
-import { loadServiceConfig } from '../../src/service.config.js';
 import { http } from '../support/http.js';
+import { bootServiceApp } from '../support/service-app.js';
 import { startSaslBroker, type SaslBroker } from '../support/sasl-broker.js';
 import {
   createTestCertificates,
@@ -52,17 +48,9 @@ describe('the service tells permanent connection failures from transient ones', 
 
   /** Boots the service with `env`; returns the health body after the first wiring attempt. */
   async function health(env: Record<string, string>) {
-    const stream = new PassThrough();
-    stream.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
     // Nest's static logger may still write to an earlier app's stream: read them all from here.
     const from = logs.length;
-    const config = loadServiceConfig({ KAFKA_GROUP_ID: uniqueGroup('auth'), ...env });
-    const moduleRef = await Test.createTestingModule({
-      imports: [AppModule.forRoot(config, stream)],
-    }).compile();
-    app = moduleRef.createNestApplication();
-    app.useLogger(app.get(Logger));
-    await app.init();
+    app = await bootServiceApp({ KAFKA_GROUP_ID: uniqueGroup('auth'), ...env }, logs);
     const response = await http(app).get('/health');
     outputs.push(JSON.stringify(response.body), (await http(app).get('/metrics')).text);
     const body = response.body as {

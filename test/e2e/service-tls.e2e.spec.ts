@@ -1,14 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { Logger } from 'nestjs-pino';
-import { AppModule } from '../../src/app.module.js';
 import { IntelligenceRuntime } from '../../src/intelligence/index.js';
 import { loadServiceConfig, ServiceConfigError } from '../../src/service.config.js';
 import { http } from '../support/http.js';
+import { bootServiceApp } from '../support/service-app.js';
 import {
   createTestCertificates,
   startTlsBroker,
@@ -39,20 +36,10 @@ describe('the service on a TLS broker with a private CA', () => {
   });
 
   async function boot(env: Record<string, string>) {
-    const stream = new PassThrough();
-    stream.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
-    const config = loadServiceConfig({
-      LOG_LEVEL: 'debug',
-      KAFKA_GROUP_ID: uniqueGroup('tls'),
-      KAFKA_SSL: 'true',
-      ...env,
-    });
-    const moduleRef = await Test.createTestingModule({
-      imports: [AppModule.forRoot(config, stream)],
-    }).compile();
-    app = moduleRef.createNestApplication();
-    app.useLogger(app.get(Logger));
-    await app.init();
+    app = await bootServiceApp(
+      { LOG_LEVEL: 'debug', KAFKA_GROUP_ID: uniqueGroup('tls'), KAFKA_SSL: 'true', ...env },
+      logs,
+    );
     return app.get(IntelligenceRuntime);
   }
 
