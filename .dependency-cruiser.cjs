@@ -28,8 +28,20 @@ const IO_MODULES = [
   'module',
 ];
 
+/** The library's folders, lowest first: a folder imports only from the folders before it. */
+const LAYERS = ['logging', 'bus', 'wire', 'delivery', 'introspection', 'dispatch', 'runtime'];
+
+const layerRules = LAYERS.slice(0, -1).map((layer, index) => ({
+  name: `${layer}-imports-downward`,
+  comment: `src/intelligence/${layer}/ sits below ${LAYERS.slice(index + 1).join(', ')}.`,
+  severity: 'error',
+  from: { path: `(^|/)src/intelligence/${layer}/` },
+  to: { path: `(^|/)src/intelligence/(${LAYERS.slice(index + 1).join('|')}|health|metrics)/` },
+}));
+
 module.exports = {
   forbidden: [
+    ...layerRules,
     {
       name: 'nodes-no-io',
       comment:
@@ -48,11 +60,15 @@ module.exports = {
       },
     },
     {
-      name: 'only-kafka-bus-imports-kafkajs',
-      comment: 'kafkajs is an implementation detail of src/intelligence/bus/kafka*.ts.',
+      name: 'only-kafka-bus-imports-kafka-clients',
+      comment:
+        'kafkajs and @platformatic/kafka are implementation details of the Kafka bus adapters (src/intelligence/bus/kafka*.ts, platformatic*.ts).',
       severity: 'error',
-      from: { path: '(^|/)src/', pathNot: '(^|/)src/intelligence/bus/kafka[^/]*\\.ts$' },
-      to: { path: 'node_modules/kafkajs/' },
+      from: {
+        path: '(^|/)src/',
+        pathNot: '(^|/)src/intelligence/bus/(kafka|platformatic)[^/]*\\.ts$',
+      },
+      to: { path: 'node_modules/(kafkajs|@platformatic/kafka)/' },
     },
   ],
   options: {

@@ -10,7 +10,7 @@ import {
   LogSanitizer,
   toOutgoing,
 } from '../../dist/intelligence/index.js';
-import { MessageDelivery } from '../../dist/intelligence/dispatch/message.delivery.js';
+import { MessageDelivery } from '../../dist/intelligence/delivery/message.delivery.js';
 import { resolveIntelligenceConfig } from '../../dist/intelligence/intelligence.config.js';
 
 /** Size of each envelope's `payload` as JSON; the envelope around it adds ~300 bytes. */

@@ -3,7 +3,7 @@
 // bare handler call. No broker, no bus in the timed path: a loop awaiting each message in turn.
 // Then the heap each variant still holds after a pass (after a full GC), per message.
 import { performance } from 'node:perf_hooks';
-import { decodeMessage } from '../../dist/intelligence/dispatch/envelope.codec.js';
+import { decodeMessage } from '../../dist/intelligence/wire/envelope.codec.js';
 import { formatRate, formatRatio, median, renderTable } from './bench-stats.mjs';
 import {
   benchConfig,

@@ -12,22 +12,19 @@ export {
   PermanentHandlerError,
   type DispatchOutcome,
   type HandlerFailure,
-} from './dispatch/dispatch-outcome.interface.js';
-export { createEnvelope, HEADERS, toOutgoing, type Envelope } from './dispatch/envelope.js';
-export { DeliveryAbandonedError, HandlerTimeoutError } from './dispatch/handler-watch.js';
-export type { InvalidReason } from './dispatch/envelope.codec.js';
+} from './delivery/dispatch-outcome.interface.js';
+export { createEnvelope, HEADERS, toOutgoing, type Envelope } from './wire/envelope.js';
+export { DeliveryAbandonedError, HandlerTimeoutError } from './delivery/handler-watch.js';
+export type { InvalidReason } from './wire/envelope.codec.js';
 export {
   IntelligenceHandler,
   type IntelligenceHandlerOptions,
 } from './dispatch/intelligence-handler.decorator.js';
-export type {
-  DispatchContext,
-  IntelligenceEvent,
-  PublishOptions,
-} from './dispatch/intelligence-event.interface.js';
+export type { DispatchContext, PublishOptions } from './dispatch/dispatch-context.interface.js';
+export type { IntelligenceEvent } from './wire/intelligence-event.interface.js';
 export { IntelligenceNode } from './dispatch/intelligence-node.decorator.js';
 export { HandlerDiscoveryError } from './dispatch/intelligence.explorer.js';
-export { parseTopic, topicCategory, type MessageCategory } from './dispatch/topic-name.js';
+export { parseTopic, topicCategory, type MessageCategory } from './wire/topic-name.js';
 export {
   IntelligenceHealthIndicator,
   type IntelligenceHealthDetails,

@@ -5,7 +5,8 @@ import { createEventBus } from './bus/create-event-bus.js';
 import { EventBus } from './bus/event-bus.js';
 import { DispatchEngine } from './dispatch/dispatch.engine.js';
 import { IntelligenceExplorer } from './dispatch/intelligence.explorer.js';
-import { MessageDelivery } from './dispatch/message.delivery.js';
+import { Dispatcher } from './delivery/dispatcher.js';
+import { MessageDelivery } from './delivery/message.delivery.js';
 import {
   INTELLIGENCE_CONFIG,
   resolveIntelligenceConfig,
@@ -57,6 +58,7 @@ import { WiringState } from './runtime/wiring.state.js';
     },
     IntelligenceExplorer,
     DispatchEngine,
+    { provide: Dispatcher, useExisting: DispatchEngine },
     MessageDelivery,
     IntrospectionGuard,
     IntrospectionPublisher,

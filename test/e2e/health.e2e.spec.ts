@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Injectable, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { createEnvelope, toOutgoing } from '../../src/intelligence/dispatch/envelope.js';
+import { createEnvelope, toOutgoing } from '../../src/intelligence/wire/envelope.js';
 import { IntelligenceHandler } from '../../src/intelligence/dispatch/intelligence-handler.decorator.js';
 import {
   IntelligenceModule,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { IntelligenceHandler } from '../../src/intelligence/dispatch/intelligence-handler.decorator.js';
-import type { IntelligenceEvent } from '../../src/intelligence/dispatch/intelligence-event.interface.js';
+import type { IntelligenceEvent } from '../../src/intelligence/wire/intelligence-event.interface.js';
 import { IntelligenceNode } from '../../src/intelligence/dispatch/intelligence-node.decorator.js';
 
 /** The payload of the messages the handover tests produce. */

@@ -1,9 +1,5 @@
 import { Kafka, logLevel, type Consumer, type Message, type Producer } from 'kafkajs';
-import {
-  createEnvelope,
-  toOutgoing,
-  type Envelope,
-} from '../../src/intelligence/dispatch/envelope.js';
+import { createEnvelope, toOutgoing, type Envelope } from '../../src/intelligence/wire/envelope.js';
 import { kafkaBrokers } from './kafka-env.js';
 import { uniqueGroup, uniqueTopic } from './unique-names.js';
 import { waitFor } from './wait-for.js';

@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { IntelligenceHandler } from '../../src/intelligence/dispatch/intelligence-handler.decorator.js';
-import type {
-  DispatchContext,
-  IntelligenceEvent,
-} from '../../src/intelligence/dispatch/intelligence-event.interface.js';
+import type { IntelligenceEvent } from '../../src/intelligence/wire/intelligence-event.interface.js';
+import type { DispatchContext } from '../../src/intelligence/dispatch/dispatch-context.interface.js';
 import { IntelligenceNode } from '../../src/intelligence/dispatch/intelligence-node.decorator.js';
 
 export const ALPHA_TOPIC = 'onex.evt.test.alpha-requested.v1';

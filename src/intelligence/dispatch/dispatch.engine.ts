@@ -12,15 +12,16 @@ import {
   PermanentHandlerError,
   type DispatchOutcome,
   type HandlerFailure,
-} from './dispatch-outcome.interface.js';
-import { HEADERS } from './envelope.js';
-import { decodeMessage } from './envelope.codec.js';
+} from '../delivery/dispatch-outcome.interface.js';
+import { HEADERS } from '../wire/envelope.js';
+import { decodeMessage } from '../wire/envelope.codec.js';
 import { HandlerContext } from './handler-context.js';
 import type { HandlerDefinition } from './handler-definition.interface.js';
-import { DeliveryAbandonedError, HandlerWatch } from './handler-watch.js';
-import { InFlightHandlers } from './in-flight-handlers.js';
-import { IdempotencyWindow } from './idempotency-window.js';
-import type { IntelligenceEvent } from './intelligence-event.interface.js';
+import type { Dispatcher } from '../delivery/dispatcher.js';
+import { DeliveryAbandonedError, HandlerWatch } from '../delivery/handler-watch.js';
+import { InFlightHandlers } from '../delivery/in-flight-handlers.js';
+import { IdempotencyWindow } from '../delivery/idempotency-window.js';
+import type { IntelligenceEvent } from '../wire/intelligence-event.interface.js';
 import { publishOperationCompleted, publishOperationStarted } from './operation-events.js';
 import { RouteTable } from './route-table.js';
 
@@ -37,7 +38,7 @@ const NO_SUCCESSES: ReadonlySet<string> = new Set();
  * loaded; `reset()` clears it for the next wiring.
  */
 @Injectable()
-export class DispatchEngine {
+export class DispatchEngine implements Dispatcher {
   private table: RouteTable | undefined;
   private bus: EventBus | undefined;
   private readonly counters = new DispatchMetrics();

@@ -1,10 +1,7 @@
 import type { EventBus } from '../bus/event-bus.js';
-import { createEnvelope, toOutgoing } from './envelope.js';
-import type {
-  DispatchContext,
-  IntelligenceEvent,
-  PublishOptions,
-} from './intelligence-event.interface.js';
+import { createEnvelope, toOutgoing } from '../wire/envelope.js';
+import type { IntelligenceEvent } from '../wire/intelligence-event.interface.js';
+import type { DispatchContext, PublishOptions } from './dispatch-context.interface.js';
 
 /** The context a handler receives: publishes its outputs correlated with the event. */
 export class HandlerContext implements DispatchContext {

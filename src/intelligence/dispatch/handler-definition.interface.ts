@@ -1,5 +1,5 @@
 import type { HandlerRouteMetadata } from './intelligence-handler.decorator.js';
-import type { IntelligenceHandlerFn } from './intelligence-event.interface.js';
+import type { IntelligenceHandlerFn } from './dispatch-context.interface.js';
 
 /** A discovered handler bound to its route. */
 export interface HandlerDefinition extends HandlerRouteMetadata {

@@ -11,7 +11,8 @@ import {
   INTELLIGENCE_HANDLERS,
   type HandlerRouteMetadata,
 } from './intelligence-handler.decorator.js';
-import type { IntelligenceEvent, DispatchContext } from './intelligence-event.interface.js';
+import type { IntelligenceEvent } from '../wire/intelligence-event.interface.js';
+import type { DispatchContext } from './dispatch-context.interface.js';
 import { IntelligenceNode } from './intelligence-node.decorator.js';
 
 /** Metadata keys of @nestjs/microservices' `@EventPattern` (PATTERN_METADATA, PATTERN_HANDLER_METADATA). */

@@ -1,6 +1,6 @@
 import type { EventBus } from '../bus/event-bus.js';
-import { createEnvelope, toOutgoing } from './envelope.js';
-import type { IntelligenceEvent } from './intelligence-event.interface.js';
+import { createEnvelope, toOutgoing } from '../wire/envelope.js';
+import type { IntelligenceEvent } from '../wire/intelligence-event.interface.js';
 
 /** Topics of operation lifecycle events for a service. */
 export function operationTopics(service: string): { started: string; completed: string } {

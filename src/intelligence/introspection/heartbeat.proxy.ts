@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@nestjs/common';
 import type { EventBus } from '../bus/event-bus.js';
-import { createEnvelope, toOutgoing } from '../dispatch/envelope.js';
+import { createEnvelope, toOutgoing } from '../wire/envelope.js';
 import { HEARTBEAT_TOPIC } from '../intelligence.constants.js';
 import type { LogSanitizer } from '../logging/log-sanitizer.js';
 import type { HeartbeatPayload, InstanceFacts } from './introspection.events.js';

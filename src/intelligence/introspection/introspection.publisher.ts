@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EventBus } from '../bus/event-bus.js';
-import { createEnvelope, toOutgoing } from '../dispatch/envelope.js';
+import { createEnvelope, toOutgoing } from '../wire/envelope.js';
 import { INTELLIGENCE_CONFIG, type IntelligenceConfig } from '../intelligence.config.js';
 import { INTROSPECTION_TOPIC } from '../intelligence.constants.js';
 import { LogSanitizer } from '../logging/log-sanitizer.js';

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DispatchEngine } from '../dispatch/dispatch.engine.js';
-import { MessageDelivery } from '../dispatch/message.delivery.js';
+import { MessageDelivery } from '../delivery/message.delivery.js';
 import { IntelligenceRuntime, type RuntimeState } from '../runtime/intelligence.runtime.js';
 import { WiringState } from '../runtime/wiring.state.js';
 

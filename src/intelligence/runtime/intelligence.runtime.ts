@@ -17,8 +17,8 @@ import {
   IntelligenceExplorer,
   type DiscoveredHandlers,
 } from '../dispatch/intelligence.explorer.js';
-import { parseTopic } from '../dispatch/topic-name.js';
-import { MessageDelivery } from '../dispatch/message.delivery.js';
+import { parseTopic } from '../wire/topic-name.js';
+import { MessageDelivery } from '../delivery/message.delivery.js';
 import { INTELLIGENCE_CONFIG, type IntelligenceConfig } from '../intelligence.config.js';
 import { IntrospectionPublisher } from '../introspection/introspection.publisher.js';
 import { LogSanitizer } from '../logging/log-sanitizer.js';

@@ -1,5 +1,5 @@
 import { Partitioners, type Message, type Producer } from 'kafkajs';
-import { createEnvelope, toOutgoing } from '../../../src/intelligence/dispatch/envelope.js';
+import { createEnvelope, toOutgoing } from '../../../src/intelligence/wire/envelope.js';
 import { now, sleep } from './clock.js';
 import { partitionOfKey, plainKafka } from './fault-kafka.js';
 

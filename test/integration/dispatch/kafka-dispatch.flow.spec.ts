@@ -2,10 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { Injectable } from '@nestjs/common';
 import { EventPattern } from '@nestjs/microservices';
 import { IntelligenceHandler } from '../../../src/intelligence/dispatch/intelligence-handler.decorator.js';
-import type {
-  DispatchContext,
-  IntelligenceEvent,
-} from '../../../src/intelligence/dispatch/intelligence-event.interface.js';
+import type { IntelligenceEvent } from '../../../src/intelligence/wire/intelligence-event.interface.js';
+import type { DispatchContext } from '../../../src/intelligence/dispatch/dispatch-context.interface.js';
 import { IntelligenceNode } from '../../../src/intelligence/dispatch/intelligence-node.decorator.js';
 import { DispatchApps, work } from '../../support/dispatch-app.js';
 import { envelopeMessage, TestProducer, freshTopic } from '../../support/dispatch-kafka.js';

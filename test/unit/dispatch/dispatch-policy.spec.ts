@@ -2,15 +2,13 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import type { TestingModule } from '@nestjs/testing';
 import { DispatchEngine } from '../../../src/intelligence/dispatch/dispatch.engine.js';
-import { PermanentHandlerError } from '../../../src/intelligence/dispatch/dispatch-outcome.interface.js';
-import { createEnvelope, toOutgoing } from '../../../src/intelligence/dispatch/envelope.js';
+import { PermanentHandlerError } from '../../../src/intelligence/delivery/dispatch-outcome.interface.js';
+import { createEnvelope, toOutgoing } from '../../../src/intelligence/wire/envelope.js';
 import { IntelligenceHandler } from '../../../src/intelligence/dispatch/intelligence-handler.decorator.js';
-import type {
-  DispatchContext,
-  IntelligenceEvent,
-} from '../../../src/intelligence/dispatch/intelligence-event.interface.js';
+import type { IntelligenceEvent } from '../../../src/intelligence/wire/intelligence-event.interface.js';
+import type { DispatchContext } from '../../../src/intelligence/dispatch/dispatch-context.interface.js';
 import { IntelligenceNode } from '../../../src/intelligence/dispatch/intelligence-node.decorator.js';
-import { MessageDelivery } from '../../../src/intelligence/dispatch/message.delivery.js';
+import { MessageDelivery } from '../../../src/intelligence/delivery/message.delivery.js';
 import { RetryLaterError } from '../../../src/intelligence/bus/bus.errors.js';
 import type { BusMessage } from '../../../src/intelligence/bus/bus-message.interface.js';
 import type { IntelligenceModuleOptions } from '../../../src/intelligence/intelligence.options.js';

@@ -1,6 +1,6 @@
 import { ConsoleLogger, type DynamicModule, type Type } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { createEnvelope, toOutgoing } from '../../../src/intelligence/dispatch/envelope.js';
+import { createEnvelope, toOutgoing } from '../../../src/intelligence/wire/envelope.js';
 import { IntelligenceModule } from '../../../src/intelligence/intelligence.module.js';
 import {
   PATTERN_LIFECYCLE_TRANSITION_TOPIC,

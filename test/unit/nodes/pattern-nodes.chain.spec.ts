@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { DispatchEngine } from '../../../src/intelligence/dispatch/dispatch.engine.js';
-import { toOutgoing } from '../../../src/intelligence/dispatch/envelope.js';
+import { toOutgoing } from '../../../src/intelligence/wire/envelope.js';
 import {
   PATTERN_LEARNED_TOPIC,
   PATTERN_LEARNING_TOPIC,

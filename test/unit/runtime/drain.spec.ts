@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import type { TestingModule } from '@nestjs/testing';
-import { createEnvelope, toOutgoing } from '../../../src/intelligence/dispatch/envelope.js';
+import { createEnvelope, toOutgoing } from '../../../src/intelligence/wire/envelope.js';
 import { IntelligenceHandler } from '../../../src/intelligence/dispatch/intelligence-handler.decorator.js';
-import type { IntelligenceEvent } from '../../../src/intelligence/dispatch/intelligence-event.interface.js';
+import type { IntelligenceEvent } from '../../../src/intelligence/wire/intelligence-event.interface.js';
 import { captureLogs } from '../../support/capture-logs.js';
 import { FaultyBus } from '../../support/faulty-bus.js';
 import { compileIntelligenceApp } from '../../support/intelligence-app.js';

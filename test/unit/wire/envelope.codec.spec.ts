@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { BusMessage } from '../../../src/intelligence/bus/bus-message.interface.js';
-import { decodeMessage } from '../../../src/intelligence/dispatch/envelope.codec.js';
-import { createEnvelope, toOutgoing } from '../../../src/intelligence/dispatch/envelope.js';
-import { parseTopic, topicCategory } from '../../../src/intelligence/dispatch/topic-name.js';
+import { decodeMessage } from '../../../src/intelligence/wire/envelope.codec.js';
+import { createEnvelope, toOutgoing } from '../../../src/intelligence/wire/envelope.js';
+import { parseTopic, topicCategory } from '../../../src/intelligence/wire/topic-name.js';
 
 const TOPIC = 'onex.cmd.omniintelligence.pattern-learning.v1';
 const UUID = '6f1c9a52-3d1e-4a4b-9c2f-0e8b5d7a1c33';

@@ -1,14 +1,18 @@
-import type { HandlerDefinition } from './handler-definition.interface.js';
+/** What the count needs of a handler. */
+export interface RunningHandler {
+  readonly name: string;
+  readonly node: string;
+}
 
 /** Counts the handlers running now, by handler. */
 export class InFlightHandlers {
-  private readonly counts = new Map<HandlerDefinition, number>();
+  private readonly counts = new Map<RunningHandler, number>();
 
-  enter(handler: HandlerDefinition): void {
+  enter(handler: RunningHandler): void {
     this.counts.set(handler, (this.counts.get(handler) ?? 0) + 1);
   }
 
-  leave(handler: HandlerDefinition): void {
+  leave(handler: RunningHandler): void {
     const count = (this.counts.get(handler) ?? 1) - 1;
     if (count === 0) this.counts.delete(handler);
     else this.counts.set(handler, count);

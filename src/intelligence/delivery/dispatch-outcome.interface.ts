@@ -1,5 +1,5 @@
-import type { InvalidReason } from './envelope.codec.js';
-import type { IntelligenceEvent } from './intelligence-event.interface.js';
+import type { InvalidReason } from '../wire/envelope.codec.js';
+import type { IntelligenceEvent } from '../wire/intelligence-event.interface.js';
 
 export interface HandlerFailure {
   handler: string;

@@ -12,8 +12,8 @@ import { EventBus } from '../bus/event-bus.js';
 import { INTELLIGENCE_CONFIG, type IntelligenceConfig } from '../intelligence.config.js';
 import { LogSanitizer } from '../logging/log-sanitizer.js';
 import { deadLetterTopic, toDeadLetter, type DeadLetterFacts } from './dead-letter.js';
-import { DispatchEngine } from './dispatch.engine.js';
 import type { DispatchOutcome, HandlerFailure } from './dispatch-outcome.interface.js';
+import { Dispatcher } from './dispatcher.js';
 import { DeliveryAbandonedError } from './handler-watch.js';
 
 export interface DrainResult {
@@ -63,7 +63,7 @@ export class MessageDelivery {
   private readonly settling = new Set<(error: Error) => void>();
 
   constructor(
-    private readonly engine: DispatchEngine,
+    @Inject(Dispatcher) private readonly engine: Dispatcher,
     @Inject(EventBus) private readonly bus: EventBus,
     @Inject(INTELLIGENCE_CONFIG) private readonly config: IntelligenceConfig,
     @Inject(LogSanitizer) private readonly sanitizer: LogSanitizer,

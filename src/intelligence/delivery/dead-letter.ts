@@ -1,6 +1,6 @@
 import type { BusMessage, OutgoingMessage } from '../bus/bus-message.interface.js';
 import { DEAD_LETTER_TOPICS } from '../intelligence.constants.js';
-import { topicCategory } from './topic-name.js';
+import { topicCategory } from '../wire/topic-name.js';
 
 /** Headers a dead letter carries besides the original ones. */
 export const DEAD_LETTER_HEADERS = [

@@ -1,20 +1,4 @@
-import type { MessageCategory } from './topic-name.js';
-
-/** An incoming event as a handler receives it. */
-export interface IntelligenceEvent<T = unknown> {
-  payload: T;
-  eventType: string;
-  category: MessageCategory;
-  envelopeId: string;
-  correlationId: string;
-  causationId: string | null;
-  timestamp: string;
-  retryCount: number;
-  topic: string;
-  partition: number;
-  offset: string;
-  headers: Readonly<Record<string, string>>;
-}
+import type { IntelligenceEvent } from '../wire/intelligence-event.interface.js';
 
 export interface PublishOptions {
   /** Envelope `event_type`. @default the topic's event-name segment */
