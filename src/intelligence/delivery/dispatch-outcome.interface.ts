@@ -10,7 +10,7 @@ export interface HandlerFailure {
 
 /** What happened to one message. */
 export type DispatchOutcome =
-  | { status: 'success'; event: IntelligenceEvent; handlers: string[] }
+  | { status: 'success'; event: IntelligenceEvent; handlers: readonly string[] }
   | { status: 'no_handler'; event?: IntelligenceEvent; eventType?: string }
   | { status: 'invalid_message'; reason: InvalidReason; detail: string }
   | {
@@ -18,7 +18,7 @@ export type DispatchOutcome =
       event: IntelligenceEvent;
       failures: HandlerFailure[];
       /** Handlers that succeeded on this or an earlier attempt. */
-      succeeded: string[];
+      succeeded: readonly string[];
     };
 
 /** Thrown by a handler to say retrying cannot help: the message goes to the dead letters. */

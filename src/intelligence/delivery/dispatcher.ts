@@ -7,11 +7,12 @@ import type { DispatchOutcome } from './dispatch-outcome.interface.js';
  * one the module provides under this token.
  */
 export abstract class Dispatcher {
-  abstract dispatch(
+  /** The outcome, at once when every handler finished synchronously. */
+  abstract handle(
     message: BusMessage,
     attempt: number,
     succeeded?: ReadonlySet<string>,
-  ): Promise<DispatchOutcome>;
+  ): DispatchOutcome | Promise<DispatchOutcome>;
 
   /** Names of the handlers running now. */
   abstract running(): string[];

@@ -14,22 +14,34 @@ export class DeliveryAbandonedError extends Error {
   }
 }
 
-interface Watched {
-  readonly handler: string;
-  readonly topic: string;
-  readonly startedAt: number;
-  readonly reject: (error: Error) => void;
-  readonly abort: (reason: Error) => void;
+type GiveUp = (error: HandlerTimeoutError | DeliveryAbandonedError) => void;
+
+/** A handler run under watch: a link of the watch's list, oldest first. */
+export class Watched {
+  prev: Watched | undefined;
+  next: Watched | undefined;
+  linked = true;
+
+  constructor(
+    readonly handler: string,
+    readonly topic: string,
+    readonly startedAt: number,
+    /** Called once if the watch gives the run up (timeout or abandon) before it finished. */
+    readonly giveUp: GiveUp,
+  ) {}
 }
 
 /**
  * Watches the handlers running now: one that runs past the timeout is given up with a
- * `HandlerTimeoutError` (its `ctx.signal` is aborted; JavaScript cannot stop it), and at the
- * drain deadline `abandonAll` gives up every running one, and every one started after, with a
- * `DeliveryAbandonedError`. One coarse timer checks deadlines, so a handler costs no timer.
+ * `HandlerTimeoutError` (JavaScript cannot stop it; the caller aborts its `ctx.signal`), and at
+ * the drain deadline `abandonAll` gives up every running one, and every one started after, with
+ * a `DeliveryAbandonedError`. One coarse timer checks deadlines, so a handler costs no timer:
+ * runs are kept in a list in start order (one timeout for all), entering and leaving it is a
+ * few pointer writes, and a check stops at the first run that is not yet due.
  */
 export class HandlerWatch {
-  private readonly running = new Set<Watched>();
+  private head: Watched | undefined;
+  private tail: Watched | undefined;
   private timer: NodeJS.Timeout | undefined;
   private abandoned = false;
 
@@ -54,52 +66,50 @@ export class HandlerWatch {
     this.timer = undefined;
   }
 
-  /** `work`, unless it times out or is abandoned first. */
-  watch<T>(
-    work: PromiseLike<T>,
-    handler: string,
-    topic: string,
-    abort: (reason: Error) => void,
-  ): Promise<T> {
+  /** Watches a run that started at `startedAt` (`performance.now()`); after `abandonAll`, gives it up at once. */
+  enter(handler: string, topic: string, startedAt: number, giveUp: GiveUp): Watched | undefined {
     if (this.abandoned) {
-      abort(new DeliveryAbandonedError());
-      return Promise.reject(new DeliveryAbandonedError());
+      giveUp(new DeliveryAbandonedError());
+      return undefined;
     }
-    return new Promise<T>((resolve, reject) => {
-      const watched: Watched = { handler, topic, startedAt: performance.now(), reject, abort };
-      this.running.add(watched);
-      work.then(
-        (value) => {
-          this.running.delete(watched);
-          resolve(value);
-        },
-        (error: unknown) => {
-          this.running.delete(watched);
-          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the handler's rejection, passed on as it is
-          reject(error);
-        },
-      );
-    });
+    const watched = new Watched(handler, topic, startedAt, giveUp);
+    watched.prev = this.tail;
+    if (this.tail) this.tail.next = watched;
+    else this.head = watched;
+    this.tail = watched;
+    return watched;
+  }
+
+  /** The run finished: `false` when the watch had given it up already (ignore its result). */
+  leave(watched: Watched): boolean {
+    if (!watched.linked) return false;
+    watched.linked = false;
+    const { prev, next } = watched;
+    if (prev) prev.next = next;
+    else this.head = next;
+    if (next) next.prev = prev;
+    else this.tail = prev;
+    watched.prev = watched.next = undefined;
+    return true;
   }
 
   /** Gives up every running handler and every one started until the next `start()`. */
   abandonAll(): void {
     this.abandoned = true;
-    for (const watched of this.running) this.giveUp(watched, new DeliveryAbandonedError());
+    while (this.head) this.giveUp(this.head, new DeliveryAbandonedError());
   }
 
   private expire(): void {
     const oldest = performance.now() - this.timeoutMs;
-    for (const watched of this.running) {
-      if (watched.startedAt > oldest) continue;
+    while (this.head && this.head.startedAt <= oldest) {
+      const watched = this.head;
       this.onTimeout(watched.handler, watched.topic);
       this.giveUp(watched, new HandlerTimeoutError(watched.handler, this.timeoutMs));
     }
   }
 
-  private giveUp(watched: Watched, error: Error): void {
-    this.running.delete(watched);
-    watched.abort(error);
-    watched.reject(error);
+  private giveUp(watched: Watched, error: HandlerTimeoutError | DeliveryAbandonedError): void {
+    this.leave(watched);
+    watched.giveUp(error);
   }
 }

@@ -36,6 +36,9 @@ interface Tracking {
   deadLetterAttempts: number;
 }
 
+/** The result of every message handled at once: one shared settled promise. */
+const ACKNOWLEDGED: HandlerResult = Promise.resolve();
+
 /** Messages whose retry state is kept at once (older entries are forgotten first). */
 const MAX_TRACKED = 10_000;
 
@@ -77,14 +80,34 @@ export class MessageDelivery {
    * The bus handler: resolves to acknowledge (for a dead letter, once its publish settles),
    * rejects to have the message redelivered.
    */
-  async deliver(message: BusMessage): HandlerResult {
-    const id = this.tracking.size === 0 ? undefined : trackingId(message);
-    const tracked = id === undefined ? undefined : this.tracking.get(id);
-    if (tracked?.deadLetter) return this.deadLetter(message, tracked, tracked.deadLetter);
-    const attempt = (tracked?.attempts ?? 0) + 1;
-    const outcome = await this.engine.dispatch(message, attempt, tracked?.succeeded);
+  deliver(message: BusMessage): HandlerResult {
+    try {
+      const id = this.tracking.size === 0 ? undefined : trackingId(message);
+      const tracked = id === undefined ? undefined : this.tracking.get(id);
+      if (tracked?.deadLetter) {
+        return Promise.resolve(this.deadLetter(message, tracked, tracked.deadLetter));
+      }
+      const attempt = (tracked?.attempts ?? 0) + 1;
+      const outcome = this.engine.handle(message, attempt, tracked?.succeeded);
+      if (outcome instanceof Promise) {
+        return outcome.then((settled) => this.decide(message, tracked, attempt, settled));
+      }
+      const ack = this.decide(message, tracked, attempt, outcome);
+      return ack === undefined ? ACKNOWLEDGED : Promise.resolve(ack);
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
+  }
+
+  /** What the outcome means for the message: acknowledged, pending its dead letter, or retried (throws). */
+  private decide(
+    message: BusMessage,
+    tracked: Tracking | undefined,
+    attempt: number,
+    outcome: DispatchOutcome,
+  ): PendingAck | undefined {
     if (outcome.status === 'success') {
-      if (id !== undefined) this.tracking.delete(trackingId(message));
+      if (tracked) this.tracking.delete(trackingId(message));
       return undefined;
     }
     const tracking = tracked ?? { attempts: 0, succeeded: new Set(), deadLetterAttempts: 0 };
@@ -275,6 +298,10 @@ export class MessageDelivery {
       if (!oldest.done) this.tracking.delete(oldest.value);
     }
   }
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 function trackingId(message: BusMessage): string {

@@ -6,8 +6,10 @@ import { LogSanitizer } from '../logging/log-sanitizer.js';
 import {
   DispatchMetrics,
   type DispatchMetricsSnapshot,
+  type HandlerMeter,
   type LatencyListener,
 } from './dispatch.metrics.js';
+import { HandlerRuns } from './handler-runs.js';
 import {
   PermanentHandlerError,
   type DispatchOutcome,
@@ -19,7 +21,6 @@ import { HandlerContext } from './handler-context.js';
 import type { HandlerDefinition } from './handler-definition.interface.js';
 import type { Dispatcher } from '../delivery/dispatcher.js';
 import { DeliveryAbandonedError, HandlerWatch } from '../delivery/handler-watch.js';
-import { InFlightHandlers } from '../delivery/in-flight-handlers.js';
 import { IdempotencyWindow } from '../delivery/idempotency-window.js';
 import type { IntelligenceEvent } from '../wire/intelligence-event.interface.js';
 import { publishOperationCompleted, publishOperationStarted } from './operation-events.js';
@@ -42,7 +43,8 @@ export class DispatchEngine implements Dispatcher {
   private table: RouteTable | undefined;
   private bus: EventBus | undefined;
   private readonly counters = new DispatchMetrics();
-  private readonly inFlight = new InFlightHandlers();
+  /** The meter of each handler of the current route table (its counters and running count). */
+  private readonly routeMeters = new Map<HandlerDefinition, HandlerMeter>();
   private readonly seen = new IdempotencyWindow();
   private readonly logger = new Logger('DispatchEngine');
   private readonly watch: HandlerWatch;
@@ -77,6 +79,7 @@ export class DispatchEngine implements Dispatcher {
   reset(): void {
     this.table = undefined;
     this.bus = undefined;
+    this.routeMeters.clear();
     this.watch.stop();
   }
 
@@ -92,6 +95,11 @@ export class DispatchEngine implements Dispatcher {
     return this.table?.topics() ?? [];
   }
 
+  /** Every handler's meter (kept across wirings), for exporters. */
+  meters(): IterableIterator<HandlerMeter> {
+    return this.counters.handlers();
+  }
+
   metrics(): DispatchMetricsSnapshot {
     return this.counters.snapshot();
   }
@@ -104,12 +112,17 @@ export class DispatchEngine implements Dispatcher {
 
   /** Handlers of `node` running now. */
   activeOperations(node: string): number {
-    return this.inFlight.ofNode(node);
+    let count = 0;
+    for (const [handler, meter] of this.routeMeters)
+      if (handler.node === node) count += meter.running;
+    return count;
   }
 
   /** Names of the handlers running now. */
   running(): string[] {
-    return this.inFlight.names();
+    return [...this.routeMeters.values()].flatMap((meter) =>
+      Array.from({ length: meter.running }, () => meter.name),
+    );
   }
 
   /**
@@ -121,6 +134,18 @@ export class DispatchEngine implements Dispatcher {
     attempt = 1,
     succeeded: ReadonlySet<string> = NO_SUCCESSES,
   ): Promise<DispatchOutcome> {
+    return this.handle(message, attempt, succeeded);
+  }
+
+  /**
+   * `dispatch` without a promise when every handler finished synchronously: the delivery's
+   * hot path. Handlers run one after the other, in route order.
+   */
+  handle(
+    message: BusMessage,
+    attempt: number,
+    succeeded: ReadonlySet<string> = NO_SUCCESSES,
+  ): DispatchOutcome | Promise<DispatchOutcome> {
     const table = this.table;
     if (!table) throw new DispatchEngineStateError('The dispatch engine is not loaded');
     const headerType = message.headers[HEADERS.eventType];
@@ -143,30 +168,44 @@ export class DispatchEngine implements Dispatcher {
     if (handlers.length === 0) {
       return this.counted(message.topic, true, { status: 'no_handler', event });
     }
-    const done: string[] = succeeded.size === 0 ? [] : [...succeeded];
-    let failures: HandlerFailure[] | undefined;
-    for (const handler of handlers) {
-      if (succeeded.has(handler.name)) continue;
-      const failure = await this.run(handler, event, attempt);
-      if (failure) (failures ??= []).push(failure);
-      else done.push(handler.name);
+    const runs = new HandlerRuns(event, handlers, succeeded);
+    for (let index = 0; index < handlers.length; index++) {
+      const handler = handlers[index] as HandlerDefinition;
+      if (runs.succeededBefore(handler)) continue;
+      const failure = this.run(handler, event, attempt);
+      if (isPromiseLike(failure)) return this.finishAsync(runs, handlers, index, failure, attempt);
+      runs.add(handler, failure);
     }
-    if (failures) {
-      return this.counted(message.topic, true, {
-        status: 'handler_error',
-        event,
-        failures,
-        succeeded: done,
-      });
-    }
-    return this.counted(message.topic, true, { status: 'success', event, handlers: done });
+    return this.counted(message.topic, true, runs.outcome());
   }
 
-  private async run(
+  /** The rest of `handle` once a handler returned a promise. */
+  private finishAsync(
+    runs: HandlerRuns,
+    handlers: readonly HandlerDefinition[],
+    index: number,
+    pending: Promise<HandlerFailure | undefined>,
+    attempt: number,
+  ): Promise<DispatchOutcome> {
+    return pending.then((failure) => {
+      runs.add(handlers[index] as HandlerDefinition, failure);
+      for (let next = index + 1; next < handlers.length; next++) {
+        const handler = handlers[next] as HandlerDefinition;
+        if (runs.succeededBefore(handler)) continue;
+        const later = this.run(handler, runs.event, attempt);
+        if (isPromiseLike(later)) return this.finishAsync(runs, handlers, next, later, attempt);
+        runs.add(handler, later);
+      }
+      return this.counted(runs.event.topic, true, runs.outcome());
+    });
+  }
+
+  /** Runs one handler; a promise only when the handler returned one (or publishes operation events). */
+  private run(
     handler: HandlerDefinition,
     event: IntelligenceEvent,
     attempt: number,
-  ): Promise<HandlerFailure | undefined> {
+  ): HandlerFailure | undefined | Promise<HandlerFailure | undefined> {
     let idempotencyKey: string | undefined;
     try {
       idempotencyKey = handler.idempotencyKey
@@ -175,27 +214,27 @@ export class DispatchEngine implements Dispatcher {
     } catch (error) {
       return { handler: handler.name, error, permanent: false };
     }
+    const meter = this.meterOf(handler);
     if (idempotencyKey !== undefined && this.seen.has(idempotencyKey)) {
-      this.counters.duplicate(handler.name);
+      meter.duplicatesSkipped += 1;
       return undefined;
     }
-    const operation =
-      handler.operationEvents && this.bus
-        ? {
-            bus: this.bus,
-            facts: {
-              service: this.config.serviceName,
-              handler: handler.name,
-              node: handler.node,
-              event,
-            },
-          }
-        : undefined;
-    if (operation)
-      await this.quietly(() => publishOperationStarted(operation.bus, operation.facts));
     const bus = this.bus;
     if (!bus) throw new DispatchEngineStateError('The dispatch engine was reset');
-    const started = performance.now();
+    if (handler.operationEvents) {
+      return this.runWithOperationEvents(handler, event, attempt, bus, meter, idempotencyKey);
+    }
+    return this.invoke(handler, event, attempt, bus, meter, idempotencyKey);
+  }
+
+  private invoke(
+    handler: HandlerDefinition,
+    event: IntelligenceEvent,
+    attempt: number,
+    bus: EventBus,
+    meter: HandlerMeter,
+    idempotencyKey: string | undefined,
+  ): HandlerFailure | undefined | Promise<HandlerFailure | undefined> {
     const ctx = new HandlerContext(
       handler.name,
       attempt,
@@ -204,31 +243,86 @@ export class DispatchEngine implements Dispatcher {
       this.config.serviceName,
       this.config.topicMap,
     );
-    this.inFlight.enter(handler);
-    let failure: HandlerFailure | undefined;
+    const started = performance.now();
+    meter.running += 1;
+    let result: unknown;
     try {
-      const result = handler.invoke(event, ctx);
-      if (isPromiseLike(result)) {
-        await this.watch.watch(result, handler.name, event.topic, (reason) => {
-          ctx.abort(reason);
-        });
-      }
-      if (idempotencyKey !== undefined) this.seen.add(idempotencyKey);
+      result = handler.invoke(event, ctx);
     } catch (error) {
-      if (error instanceof DeliveryAbandonedError) throw error;
-      failure = { handler: handler.name, error, permanent: error instanceof PermanentHandlerError };
-    } finally {
-      this.inFlight.leave(handler);
+      return this.settled(meter, started, idempotencyKey, error, true);
     }
-    const durationMs = performance.now() - started;
-    this.counters.observe(handler.name, !failure, durationMs);
-    if (operation) {
-      const status = failure ? 'failed' : 'succeeded';
-      await this.quietly(() =>
-        publishOperationCompleted(operation.bus, operation.facts, { status, durationMs, attempt }),
+    if (!isPromiseLike(result)) return this.settled(meter, started, idempotencyKey);
+    return new Promise<HandlerFailure | undefined>((resolve, reject) => {
+      const watched = this.watch.enter(handler.name, event.topic, started, (error) => {
+        ctx.abort(error);
+        if (error instanceof DeliveryAbandonedError) {
+          meter.running -= 1;
+          reject(error);
+        } else resolve(this.settled(meter, started, idempotencyKey, error, true));
+      });
+      if (!watched) return;
+      result.then(
+        () => {
+          if (this.watch.leave(watched)) resolve(this.settled(meter, started, idempotencyKey));
+        },
+        (error: unknown) => {
+          if (this.watch.leave(watched)) {
+            resolve(this.settled(meter, started, idempotencyKey, error, true));
+          }
+        },
       );
+    });
+  }
+
+  /** Records a finished run; its failure, if it threw. */
+  private settled(
+    meter: HandlerMeter,
+    started: number,
+    idempotencyKey: string | undefined,
+    error?: unknown,
+    failed = false,
+  ): HandlerFailure | undefined {
+    meter.running -= 1;
+    this.counters.observe(meter, !failed, performance.now() - started);
+    if (failed) {
+      return { handler: meter.name, error, permanent: error instanceof PermanentHandlerError };
     }
+    if (idempotencyKey !== undefined) this.seen.add(idempotencyKey);
+    return undefined;
+  }
+
+  private async runWithOperationEvents(
+    handler: HandlerDefinition,
+    event: IntelligenceEvent,
+    attempt: number,
+    bus: EventBus,
+    meter: HandlerMeter,
+    idempotencyKey: string | undefined,
+  ): Promise<HandlerFailure | undefined> {
+    const facts = {
+      service: this.config.serviceName,
+      handler: handler.name,
+      node: handler.node,
+      event,
+    };
+    await this.quietly(() => publishOperationStarted(bus, facts));
+    const started = performance.now();
+    const failure = await this.invoke(handler, event, attempt, bus, meter, idempotencyKey);
+    const durationMs = performance.now() - started;
+    const status = failure ? 'failed' : 'succeeded';
+    await this.quietly(() =>
+      publishOperationCompleted(bus, facts, { status, durationMs, attempt }),
+    );
     return failure;
+  }
+
+  private meterOf(handler: HandlerDefinition): HandlerMeter {
+    let meter = this.routeMeters.get(handler);
+    if (!meter) {
+      meter = this.counters.handler(handler.name);
+      this.routeMeters.set(handler, meter);
+    }
+    return meter;
   }
 
   /** Operation events are observability: a failure to publish one never fails the handler. */
@@ -243,12 +337,12 @@ export class DispatchEngine implements Dispatcher {
     }
   }
 
-  private counted(topic: string, known: boolean, outcome: DispatchOutcome): DispatchOutcome {
+  private counted<T extends DispatchOutcome>(topic: string, known: boolean, outcome: T): T {
     this.counters.count(topic, outcome.status, known);
     return outcome;
   }
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+function isPromiseLike<T>(value: unknown): value is Promise<T> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }

@@ -12,91 +12,130 @@ export interface HandlerStats {
   latencySumMs: number;
 }
 
+/** One handler's latency histogram, for one result. */
+export interface LatencyHistogram {
+  /** Cumulative counts per bucket of `LATENCY_BUCKETS_MS`, then +Inf. */
+  buckets: number[];
+  sumMs: number;
+  count: number;
+}
+
 export interface DispatchMetricsSnapshot {
   outcomes: Record<string, number>;
   perTopic: Record<string, Record<string, number>>;
   perHandler: Record<string, HandlerStats>;
 }
 
-/** Counters and a latency histogram, per topic and per handler; bounded by the route table. */
+/** Called on every handler run (e.g. the demo's latency sample). */
 export type LatencyListener = (handler: string, ok: boolean, latencyMs: number) => void;
 
-export class DispatchMetrics {
-  /** Called on every handler run, e.g. to feed a Prometheus histogram. */
-  readonly latencyListeners = new Set<LatencyListener>();
+/** The counters of one handler: the engine keeps one per handler and records into it directly. */
+export class HandlerMeter {
+  duplicatesSkipped = 0;
+  /** Handler runs going on now. */
+  running = 0;
+  private readonly counts = { success: newCounts(), error: newCounts() };
+  private readonly sums = { success: 0, error: 0 };
 
-  private readonly outcomes = new Map<string, number>();
-  private readonly perTopic = new Map<string, Map<string, number>>();
-  private readonly perHandler = new Map<string, HandlerStats>();
+  constructor(readonly name: string) {}
 
-  count(topic: string, outcome: string, known: boolean): void {
-    this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
-    const key = known ? topic : '(unrouted)';
-    let counters = this.perTopic.get(key);
-    if (!counters) {
-      counters = new Map();
-      this.perTopic.set(key, counters);
-    }
-    counters.set(outcome, (counters.get(outcome) ?? 0) + 1);
-  }
-
-  duplicate(handler: string): void {
-    this.stats(handler).duplicatesSkipped += 1;
-  }
-
-  observe(handler: string, ok: boolean, latencyMs: number): void {
-    for (const listener of this.latencyListeners) listener(handler, ok, latencyMs);
-    const stats = this.stats(handler);
-    stats.invoked += 1;
-    if (ok) stats.succeeded += 1;
-    else stats.failed += 1;
-    stats.latencySumMs += latencyMs;
+  observe(ok: boolean, latencyMs: number): void {
     let bucket = 0;
     while (bucket < LATENCY_BUCKETS_MS.length && latencyMs > (LATENCY_BUCKETS_MS[bucket] ?? 0)) {
       bucket += 1;
     }
-    stats.latencyBuckets[bucket] = (stats.latencyBuckets[bucket] ?? 0) + 1;
+    const result = ok ? 'success' : 'error';
+    const counts = this.counts[result];
+    counts[bucket] = (counts[bucket] ?? 0) + 1;
+    this.sums[result] += latencyMs;
   }
 
-  private stats(handler: string): HandlerStats {
-    let stats = this.perHandler.get(handler);
-    if (!stats) {
-      stats = {
-        invoked: 0,
-        duplicatesSkipped: 0,
-        succeeded: 0,
-        failed: 0,
-        latencyBuckets: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0),
-        latencySumMs: 0,
-      };
-      this.perHandler.set(handler, stats);
-    }
-    return stats;
+  /** The latency histogram of the runs with `result`. */
+  latency(result: 'success' | 'error'): LatencyHistogram {
+    const buckets = cumulative(this.counts[result]);
+    return { buckets, sumMs: this.sums[result], count: buckets.at(-1) ?? 0 };
   }
 
-  snapshot(): DispatchMetricsSnapshot {
+  stats(): HandlerStats {
+    const success = this.latency('success');
+    const error = this.latency('error');
     return {
-      outcomes: Object.fromEntries(this.outcomes),
-      perTopic: Object.fromEntries(
-        [...this.perTopic].map(([topic, counters]) => [topic, Object.fromEntries(counters)]),
-      ),
-      perHandler: Object.fromEntries(
-        [...this.perHandler].map(([name, stats]) => [
-          name,
-          { ...stats, latencyBuckets: cumulative(stats.latencyBuckets) },
-        ]),
-      ),
+      invoked: success.count + error.count,
+      duplicatesSkipped: this.duplicatesSkipped,
+      succeeded: success.count,
+      failed: error.count,
+      latencyBuckets: success.buckets.map((count, bucket) => count + (error.buckets[bucket] ?? 0)),
+      latencySumMs: success.sumMs + error.sumMs,
     };
-  }
-
-  reset(): void {
-    this.outcomes.clear();
-    this.perTopic.clear();
-    this.perHandler.clear();
   }
 }
 
-/** Per-bucket counts to the cumulative counts the snapshot shows. */
+/**
+ * Counters and latency histograms, per topic and per handler; bounded by the route table.
+ * Recording is a few increments: exporters (Prometheus) read them when scraped.
+ */
+export class DispatchMetrics {
+  /** Called on every handler run; empty unless someone listens. */
+  readonly latencyListeners = new Set<LatencyListener>();
+
+  /** Outcome counts per topic (`(unrouted)` for topics no handler takes). */
+  private readonly perTopic = new Map<string, Record<string, number>>();
+  private readonly perHandler = new Map<string, HandlerMeter>();
+
+  count(topic: string, outcome: string, known: boolean): void {
+    const key = known ? topic : '(unrouted)';
+    let counters = this.perTopic.get(key);
+    if (!counters) {
+      counters = {};
+      this.perTopic.set(key, counters);
+    }
+    counters[outcome] = (counters[outcome] ?? 0) + 1;
+  }
+
+  /** The meter of `handler`, made on first use and kept across wirings. */
+  handler(name: string): HandlerMeter {
+    let meter = this.perHandler.get(name);
+    if (!meter) {
+      meter = new HandlerMeter(name);
+      this.perHandler.set(name, meter);
+    }
+    return meter;
+  }
+
+  handlers(): IterableIterator<HandlerMeter> {
+    return this.perHandler.values();
+  }
+
+  observe(meter: HandlerMeter, ok: boolean, latencyMs: number): void {
+    meter.observe(ok, latencyMs);
+    if (this.latencyListeners.size === 0) return;
+    for (const listener of this.latencyListeners) listener(meter.name, ok, latencyMs);
+  }
+
+  snapshot(): DispatchMetricsSnapshot {
+    const outcomes: Record<string, number> = {};
+    const perTopic: Record<string, Record<string, number>> = {};
+    for (const [topic, counters] of this.perTopic) {
+      perTopic[topic] = { ...counters };
+      for (const [outcome, count] of Object.entries(counters)) {
+        outcomes[outcome] = (outcomes[outcome] ?? 0) + count;
+      }
+    }
+    return {
+      outcomes,
+      perTopic,
+      perHandler: Object.fromEntries(
+        [...this.perHandler].map(([name, meter]) => [name, meter.stats()]),
+      ),
+    };
+  }
+}
+
+function newCounts(): number[] {
+  return new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
+}
+
+/** Per-bucket counts to cumulative counts. */
 function cumulative(counts: readonly number[]): number[] {
   let sum = 0;
   return counts.map((count) => (sum += count));

@@ -1,9 +1,10 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { DispatchEngine } from '../dispatch/dispatch.engine.js';
 import { MessageDelivery } from '../delivery/message.delivery.js';
 import { IntelligenceRuntime, type RuntimeState } from '../runtime/intelligence.runtime.js';
 import { WiringState } from '../runtime/wiring.state.js';
+import { registerHandlerLatency } from './handler-latency.metric.js';
 
 const STATES: RuntimeState[] = [
   'idle',
@@ -22,9 +23,8 @@ const STATES: RuntimeState[] = [
  * discovery, outcomes and states from fixed sets; payloads and errors are never labels.
  */
 @Injectable()
-export class IntelligenceMetrics implements OnModuleDestroy {
+export class IntelligenceMetrics {
   readonly registry = new Registry();
-  private readonly unsubscribe: () => void;
 
   constructor(
     engine: DispatchEngine,
@@ -33,16 +33,7 @@ export class IntelligenceMetrics implements OnModuleDestroy {
     wiring: WiringState,
   ) {
     const registers = [this.registry];
-    const latency = new Histogram({
-      name: 'intelligence_handler_duration_seconds',
-      help: 'Handler latency',
-      labelNames: ['handler', 'result'],
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    });
-    this.unsubscribe = engine.onLatency((handler, ok, ms) => {
-      latency.observe({ handler, result: ok ? 'success' : 'error' }, ms / 1000);
-    });
+    registerHandlerLatency(this.registry, () => engine.meters());
     new Counter({
       name: 'intelligence_messages_total',
       help: 'Messages dispatched, by topic and outcome',
@@ -144,10 +135,6 @@ export class IntelligenceMetrics implements OnModuleDestroy {
         }
       },
     });
-  }
-
-  onModuleDestroy(): void {
-    this.unsubscribe();
   }
 
   /** The exposition text and its content type. */

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { v5 as uuidV5 } from 'uuid';
 import type { BusMessage } from '../bus/bus-message.interface.js';
 import type { Envelope } from './envelope.js';
 import { HEADERS } from './envelope.js';
 import type { IntelligenceEvent } from './intelligence-event.interface.js';
+import { positionId } from './position-id.js';
 import { defaultEventType, topicCategory } from './topic-name.js';
 
 /** Why a message cannot be dispatched; all of them are permanent. */
@@ -13,7 +12,6 @@ export type InvalidReason =
 export type DecodeResult =
   { ok: true; event: IntelligenceEvent } | { ok: false; reason: InvalidReason; detail: string };
 
-const BARE_PAYLOAD_NAMESPACE = uuidV5('onex.intelligence.bare-payload', uuidV5.URL);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -83,7 +81,13 @@ function fromEnvelope(record: Record<string, unknown>, message: BusMessage): Dec
   };
 }
 
+/**
+ * A bare payload has no envelope: its id is derived from the message's position, so
+ * redeliveries share it, and it starts a correlation of its own unless the body or the header
+ * carries a UUID one.
+ */
 function fromBarePayload(record: Record<string, unknown>, message: BusMessage): DecodeResult {
+  const envelopeId = positionId(message.topic, message.partition, message.offset);
   const bodyCorrelation = record.correlation_id;
   const headerCorrelation = message.headers[HEADERS.correlationId];
   const correlationId =
@@ -91,17 +95,17 @@ function fromBarePayload(record: Record<string, unknown>, message: BusMessage): 
       ? bodyCorrelation
       : headerCorrelation && UUID.test(headerCorrelation)
         ? headerCorrelation
-        : randomUUID();
+        : envelopeId;
   return {
     ok: true,
     event: {
       payload: record,
       eventType: message.headers[HEADERS.eventType] ?? defaultEventType(message.topic),
       category: topicCategory(message.topic),
-      envelopeId: positionId(message),
+      envelopeId,
       correlationId,
       causationId: null,
-      timestamp: new Date(Number(message.timestamp) || Date.now()).toISOString(),
+      timestamp: isoTimestamp(message.timestamp),
       retryCount: 0,
       topic: message.topic,
       partition: message.partition,
@@ -111,12 +115,17 @@ function fromBarePayload(record: Record<string, unknown>, message: BusMessage): 
   };
 }
 
-/** A bare payload has no envelope id: derive one from its position, so redeliveries share it. */
-function positionId(message: BusMessage): string {
-  return uuidV5(
-    `${message.topic}/${String(message.partition)}/${message.offset}`,
-    BARE_PAYLOAD_NAMESPACE,
-  );
+let lastMs = Number.NaN;
+let lastIso = '';
+
+/** The ISO-8601 form of a broker timestamp (ms); messages of one batch mostly share theirs. */
+function isoTimestamp(timestamp: string): string {
+  const ms = Number(timestamp) || Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
 }
 
 function field(value: unknown, name: string): unknown {

@@ -31,23 +31,28 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
   };
 }
 
-const categories = new Map<string, MessageCategory>();
-/** Topics whose category is remembered; more than this and the cache starts over. */
+/** Topics whose facts are remembered; more than this and the cache starts over. */
 const MAX_CACHED_TOPICS = 1_000;
 
-/** The category a topic carries (`event` when the topic does not say). */
-export function topicCategory(topic: string): MessageCategory {
-  let category = categories.get(topic);
-  if (category === undefined) {
-    const kind = topic.split('.')[1];
-    category = (kind && KIND_TO_CATEGORY[kind]) || 'event';
-    if (categories.size >= MAX_CACHED_TOPICS) categories.clear();
-    categories.set(topic, category);
-  }
-  return category;
+/** `derive`, remembered per topic (a message path asks the same topics again and again). */
+function perTopic<T>(derive: (topic: string) => T): (topic: string) => T {
+  const cache = new Map<string, T>();
+  return (topic) => {
+    let value = cache.get(topic);
+    if (value === undefined) {
+      value = derive(topic);
+      if (cache.size >= MAX_CACHED_TOPICS) cache.clear();
+      cache.set(topic, value);
+    }
+    return value;
+  };
 }
 
+/** The category a topic carries (`event` when the topic does not say). */
+export const topicCategory = perTopic((topic): MessageCategory => {
+  const kind = topic.split('.')[1];
+  return (kind && KIND_TO_CATEGORY[kind]) || 'event';
+});
+
 /** The event type a topic's messages have by default: its event-name segment. */
-export function defaultEventType(topic: string): string {
-  return parseTopic(topic)?.eventName ?? topic;
-}
+export const defaultEventType = perTopic((topic) => parseTopic(topic)?.eventName ?? topic);

@@ -67,10 +67,23 @@ describe('decodeMessage', () => {
     );
   });
 
-  it('makes a fresh correlation id when a bare payload has none that is a UUID', () => {
-    const result = decodeMessage(message(JSON.stringify({ correlation_id: 'not-a-uuid' })));
+  it('starts a correlation at a bare payload that has no UUID one: its envelope id, on every redelivery', () => {
+    const body = JSON.stringify({ correlation_id: 'not-a-uuid' });
+    const result = decodeMessage(message(body));
+    const again = decodeMessage(message(body));
     expect(result.ok && result.event.correlationId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(result.ok && result.event.correlationId).not.toBe('not-a-uuid');
+    expect(result.ok && result.event.correlationId).toBe(result.ok && result.event.envelopeId);
+    expect(again.ok && again.event.correlationId).toBe(result.ok && result.event.correlationId);
+  });
+
+  it('stamps a bare payload with its broker timestamp in ISO-8601, message by message', () => {
+    const at = (ms: number) => decodeMessage({ ...message('{}'), timestamp: String(ms) });
+    const first = at(Date.UTC(2026, 11, 2, 6, 0, 0, 1));
+    const same = at(Date.UTC(2026, 11, 2, 6, 0, 0, 1));
+    const next = at(Date.UTC(2026, 11, 2, 6, 0, 0, 2));
+    expect(first.ok && first.event.timestamp).toBe('2026-12-02T06:00:00.001Z');
+    expect(same.ok && same.event.timestamp).toBe('2026-12-02T06:00:00.001Z');
+    expect(next.ok && next.event.timestamp).toBe('2026-12-02T06:00:00.002Z');
   });
 
   it.each([
