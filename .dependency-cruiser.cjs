@@ -29,7 +29,16 @@ const IO_MODULES = [
 ];
 
 /** The library's folders, lowest first: a folder imports only from the folders before it. */
-const LAYERS = ['logging', 'bus', 'wire', 'delivery', 'introspection', 'dispatch', 'runtime'];
+const LAYERS = [
+  'logging',
+  'bus',
+  'wire',
+  'database',
+  'delivery',
+  'introspection',
+  'dispatch',
+  'runtime',
+];
 
 const layerRules = LAYERS.slice(0, -1).map((layer, index) => ({
   name: `${layer}-imports-downward`,
@@ -69,6 +78,13 @@ module.exports = {
         pathNot: '(^|/)src/intelligence/bus/(kafka|platformatic)[^/]*\\.ts$',
       },
       to: { path: 'node_modules/(kafkajs|@platformatic/kafka)/' },
+    },
+    {
+      name: 'only-database-imports-pg',
+      comment: 'pg and node-pg-migrate are implementation details of src/intelligence/database/.',
+      severity: 'error',
+      from: { path: '(^|/)src/', pathNot: '(^|/)src/intelligence/database/' },
+      to: { path: 'node_modules/(pg|pg-pool|pg-protocol|node-pg-migrate)/' },
     },
   ],
   options: {

@@ -13,8 +13,8 @@ const base = {
 
 const brokerSetup = {
   setupFilesAfterEnv: ['<rootDir>/test/support/broker-suite.setup.ts'],
-  globalSetup: '<rootDir>/test/support/kafka.global-setup.mjs',
-  globalTeardown: '<rootDir>/test/support/kafka.global-teardown.mjs',
+  globalSetup: '<rootDir>/test/support/postgres-kafka.global-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/postgres-kafka.global-teardown.mjs',
 };
 
 /** @type {import('jest').Config} */

@@ -69,3 +69,32 @@ export {
   type RuntimeStatus,
 } from './runtime/intelligence.runtime.js';
 export { IntelligenceWiringError, type WiringResult } from './runtime/wiring-result.interface.js';
+export type {
+  DatabaseClient,
+  QueryConfig,
+  QueryResult,
+  QueryResultRow,
+} from './database/database-client.interface.js';
+export { migrate, type MigrateOptions, type MigrationRun } from './database/database-migrations.js';
+export {
+  DatabasePool,
+  type DatabaseHealth,
+  type IsolationLevel,
+} from './database/database-pool.js';
+export { EXPECTED_MIGRATION, REQUIRED_TABLES } from './database/database-schema.js';
+export { DatabaseTransaction } from './database/database-transaction.js';
+export {
+  DatabaseClosedError,
+  DatabaseSchemaError,
+  TransactionClosedError,
+} from './database/database.errors.js';
+export type { DatabaseOptions, IdempotencyRetentionOptions } from './database/database.options.js';
+export { DuplicateDeliveryError } from './delivery/idempotency-check.js';
+export { IdempotencyStore, type IdempotencyScope } from './delivery/idempotency-store.js';
+export {
+  InMemoryIdempotencyStore,
+  type InMemoryIdempotencyOptions,
+} from './delivery/in-memory-idempotency.store.js';
+export { PostgresIdempotencyStore } from './delivery/postgres-idempotency.store.js';
+export { NoDatabaseError } from './dispatch/handler-context.js';
+export { DatabaseNotWiredError, IntelligenceDatabase } from './runtime/intelligence-database.js';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { DatabaseOptions } from './database/database.options.js';
 import type { BusOption, IntelligenceModuleOptions } from './intelligence.options.js';
 import { DEFAULT_GROUP_ID } from './intelligence.constants.js';
 import type { LogSanitizerOptions } from './logging/log-sanitizer.js';
@@ -24,6 +25,7 @@ export interface IntelligenceConfig {
   wiring: { failFast: boolean; retry: { initialMs: number; maxMs: number } | false };
   shutdown: { drainTimeoutMs: number; disconnectTimeoutMs: number };
   logging: LogSanitizerOptions;
+  database: DatabaseOptions | undefined;
 }
 
 export const INTELLIGENCE_CONFIG = Symbol('INTELLIGENCE_CONFIG');
@@ -59,5 +61,6 @@ export function resolveIntelligenceConfig(options: IntelligenceModuleOptions): I
       disconnectTimeoutMs: options.shutdown?.disconnectTimeoutMs ?? 5_000,
     },
     logging: options.logging ?? {},
+    database: options.database,
   };
 }

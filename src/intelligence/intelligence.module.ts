@@ -20,6 +20,7 @@ import { IntelligenceMetrics } from './metrics/intelligence-metrics.service.js';
 import { IntrospectionGuard } from './introspection/introspection.guard.js';
 import { IntrospectionPublisher } from './introspection/introspection.publisher.js';
 import { LogSanitizer } from './logging/log-sanitizer.js';
+import { IntelligenceDatabase } from './runtime/intelligence-database.js';
 import { IntelligenceCleanupService } from './runtime/intelligence-cleanup.service.js';
 import { IntelligenceRuntime } from './runtime/intelligence.runtime.js';
 import { WiringState } from './runtime/wiring.state.js';
@@ -63,6 +64,7 @@ import { WiringState } from './runtime/wiring.state.js';
     IntrospectionGuard,
     IntrospectionPublisher,
     WiringState,
+    IntelligenceDatabase,
     IntelligenceCleanupService,
     IntelligenceRuntime,
     IntelligenceHealthIndicator,
@@ -75,6 +77,7 @@ import { WiringState } from './runtime/wiring.state.js';
     IntrospectionGuard,
     IntrospectionPublisher,
     IntelligenceCleanupService,
+    IntelligenceDatabase,
     IntelligenceRuntime,
     IntelligenceHealthIndicator,
     IntelligenceMetrics,

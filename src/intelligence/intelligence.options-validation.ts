@@ -1,3 +1,4 @@
+import { databaseOptionsSchema } from './database/database.options.js';
 import { z } from 'zod';
 import { EventBus } from './bus/event-bus.js';
 import {
@@ -28,6 +29,11 @@ const sasl = z.looseObject({ mechanism: z.string() }).superRefine((value, ctx) =
 
 const kafkaBus = z.looseObject({
   kind: z.literal('kafka'),
+  client: z
+    .enum(['kafkajs', 'platformatic'], {
+      error: "must be 'kafkajs' (the default) or 'platformatic' (@platformatic/kafka)",
+    })
+    .optional(),
   brokers: z.array(broker).min(1),
   clientId: z.string().min(1).optional(),
   groupId: z.string().min(1).optional(),
@@ -88,6 +94,7 @@ const schema = z.object({
       disconnectTimeoutMs: z.number().int().positive().optional(),
     })
     .optional(),
+  database: databaseOptionsSchema.optional(),
   logging: z
     .object({
       redactEmails: z.boolean().optional(),

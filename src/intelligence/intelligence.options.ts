@@ -1,3 +1,4 @@
+import type { DatabaseOptions } from './database/database.options.js';
 import type { EventBus } from './bus/event-bus.js';
 import type { KafkaBusOptions } from './bus/kafka-bus.options.js';
 import type { LogSanitizerOptions } from './logging/log-sanitizer.js';
@@ -98,6 +99,13 @@ export interface IntelligenceModuleOptions {
   shutdown?: ShutdownOptions;
   /** Extra secret patterns and opt-in redaction of e-mails and IP addresses. */
   logging?: LogSanitizerOptions;
+  /**
+   * An optional PostgreSQL resource: with it, each wiring opens a `pg` pool, checks that the
+   * shipped migrations were applied (or applies them with `migrateOnBoot`) before subscribing,
+   * and keeps idempotency keys in it (shared by the group's instances, kept across restarts);
+   * handlers get `ctx.transaction()`. The cleanup closes the pool. @default none (in memory)
+   */
+  database?: DatabaseOptions;
 }
 
 /** Thrown at boot when the module's options are invalid; names the bad field. */

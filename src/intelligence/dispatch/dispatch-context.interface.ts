@@ -1,3 +1,4 @@
+import type { DatabaseTransaction } from '../database/database-transaction.js';
 import type { IntelligenceEvent } from '../wire/intelligence-event.interface.js';
 
 export interface PublishOptions {
@@ -21,7 +22,18 @@ export interface DispatchContext {
    * accepts one, so abandoned work stops.
    */
   readonly signal: AbortSignal;
+  /**
+   * Runs `fn` in one transaction on the module's database (the `database` option): COMMIT
+   * when it resolves, ROLLBACK when it throws. A handler with an `idempotencyKey` has its key
+   * recorded in the same transaction, so its writes and the record land together or not at
+   * all; when another delivery of the message recorded it first, the transaction rolls back
+   * and the run counts as a skipped duplicate. Throws without a `database` option.
+   */
+  transaction<T>(fn: (tx: DatabaseTransaction) => Promise<T>): Promise<T>;
 }
+
+/** Runs `fn` in one database transaction (commit when it resolves, roll back when it throws). */
+export type TransactionRunner = <T>(fn: (tx: DatabaseTransaction) => Promise<T>) => Promise<T>;
 
 /** A handler method. */
 export type IntelligenceHandlerFn = (event: IntelligenceEvent, ctx: DispatchContext) => unknown;

@@ -17,14 +17,25 @@ import {
 } from '../delivery/dispatch-outcome.interface.js';
 import { HEADERS } from '../wire/envelope.js';
 import { decodeMessage } from '../wire/envelope.codec.js';
+import type { TransactionRunner } from './dispatch-context.interface.js';
 import { HandlerContext } from './handler-context.js';
 import type { HandlerDefinition } from './handler-definition.interface.js';
 import type { Dispatcher } from '../delivery/dispatcher.js';
 import { DeliveryAbandonedError, HandlerWatch } from '../delivery/handler-watch.js';
-import { IdempotencyWindow } from '../delivery/idempotency-window.js';
+import { DuplicateDeliveryError, IdempotencyCheck } from '../delivery/idempotency-check.js';
+import type { IdempotencyScope, IdempotencyStore } from '../delivery/idempotency-store.js';
+import { InMemoryIdempotencyStore } from '../delivery/in-memory-idempotency.store.js';
 import type { IntelligenceEvent } from '../wire/intelligence-event.interface.js';
 import { publishOperationCompleted, publishOperationStarted } from './operation-events.js';
 import { RouteTable } from './route-table.js';
+
+/** What a wiring lends the engine besides the bus. */
+export interface EngineResources {
+  /** Where idempotency keys are kept. @default the engine's in-memory store */
+  idempotency?: IdempotencyStore;
+  /** The database behind `ctx.transaction`; without it `ctx.transaction` throws. */
+  transactions?: TransactionRunner;
+}
 
 /** `dispatch()` before the engine was loaded, or a second `load()`. */
 export class DispatchEngineStateError extends Error {
@@ -45,7 +56,12 @@ export class DispatchEngine implements Dispatcher {
   private readonly counters = new DispatchMetrics();
   /** The meter of each handler of the current route table (its counters and running count). */
   private readonly routeMeters = new Map<HandlerDefinition, HandlerMeter>();
-  private readonly seen = new IdempotencyWindow();
+  /** The default store: this process's recent keys, kept across wirings. */
+  private readonly memoryStore = new InMemoryIdempotencyStore();
+  private resources: Required<Pick<EngineResources, 'idempotency'>> & EngineResources = {
+    idempotency: this.memoryStore,
+  };
+  private readonly scopes = new Map<string, IdempotencyScope>();
   private readonly logger = new Logger('DispatchEngine');
   private readonly watch: HandlerWatch;
 
@@ -68,17 +84,27 @@ export class DispatchEngine implements Dispatcher {
     return this.table !== undefined;
   }
 
-  /** Builds the frozen route table; handler outputs are published on `bus`. */
-  load(handlers: readonly HandlerDefinition[], bus: EventBus): void {
+  /**
+   * Builds the frozen route table; handler outputs are published on `bus`, idempotency keys
+   * kept in `resources.idempotency` (default: in memory), `ctx.transaction` runs on
+   * `resources.transactions` (the module's database, when it has one).
+   */
+  load(
+    handlers: readonly HandlerDefinition[],
+    bus: EventBus,
+    resources: EngineResources = {},
+  ): void {
     if (this.table) throw new DispatchEngineStateError('The dispatch engine is already loaded');
     this.table = new RouteTable(handlers);
     this.bus = bus;
+    this.resources = { ...resources, idempotency: resources.idempotency ?? this.memoryStore };
     this.watch.start();
   }
 
   reset(): void {
     this.table = undefined;
     this.bus = undefined;
+    this.resources = { idempotency: this.memoryStore };
     this.routeMeters.clear();
     this.watch.stop();
   }
@@ -206,25 +232,45 @@ export class DispatchEngine implements Dispatcher {
     event: IntelligenceEvent,
     attempt: number,
   ): HandlerFailure | undefined | Promise<HandlerFailure | undefined> {
-    let idempotencyKey: string | undefined;
+    let check: IdempotencyCheck | undefined;
     try {
-      idempotencyKey = handler.idempotencyKey
-        ? `${handler.name}\u0000${handler.idempotencyKey(event)}`
+      check = handler.idempotencyKey
+        ? new IdempotencyCheck(
+            this.resources.idempotency,
+            this.scopeOf(handler),
+            handler.idempotencyKey(event),
+          )
         : undefined;
     } catch (error) {
       return { handler: handler.name, error, permanent: false };
     }
     const meter = this.meterOf(handler);
-    if (idempotencyKey !== undefined && this.seen.has(idempotencyKey)) {
-      meter.duplicatesSkipped += 1;
-      return undefined;
-    }
     const bus = this.bus;
     if (!bus) throw new DispatchEngineStateError('The dispatch engine was reset');
-    if (handler.operationEvents) {
-      return this.runWithOperationEvents(handler, event, attempt, bus, meter, idempotencyKey);
+    const start = () =>
+      handler.operationEvents
+        ? this.runWithOperationEvents(handler, event, attempt, bus, meter, check)
+        : this.invoke(handler, event, attempt, bus, meter, check);
+    if (!check) return start();
+    let seen: boolean | Promise<boolean>;
+    try {
+      seen = check.seen();
+    } catch (error) {
+      return { handler: handler.name, error, permanent: false };
     }
-    return this.invoke(handler, event, attempt, bus, meter, idempotencyKey);
+    if (seen === true) return this.duplicate(meter);
+    if (seen === false) return start();
+    return seen.then(
+      (found): HandlerFailure | undefined | Promise<HandlerFailure | undefined> =>
+        found ? this.duplicate(meter) : start(),
+      (error: unknown): HandlerFailure => ({ handler: handler.name, error, permanent: false }),
+    );
+  }
+
+  /** A run skipped as a duplicate: no failure. */
+  private duplicate(meter: HandlerMeter): HandlerFailure | undefined {
+    meter.duplicatesSkipped += 1;
+    return undefined;
   }
 
   private invoke(
@@ -233,7 +279,7 @@ export class DispatchEngine implements Dispatcher {
     attempt: number,
     bus: EventBus,
     meter: HandlerMeter,
-    idempotencyKey: string | undefined,
+    check: IdempotencyCheck | undefined,
   ): HandlerFailure | undefined | Promise<HandlerFailure | undefined> {
     const ctx = new HandlerContext(
       handler.name,
@@ -242,6 +288,7 @@ export class DispatchEngine implements Dispatcher {
       bus,
       this.config.serviceName,
       this.config.topicMap,
+      this.transactionsFor(check),
     );
     const started = performance.now();
     meter.running += 1;
@@ -249,46 +296,89 @@ export class DispatchEngine implements Dispatcher {
     try {
       result = handler.invoke(event, ctx);
     } catch (error) {
-      return this.settled(meter, started, idempotencyKey, error, true);
+      return this.settled(meter, started, check, error, true);
     }
-    if (!isPromiseLike(result)) return this.settled(meter, started, idempotencyKey);
+    if (!isPromiseLike(result)) return this.settled(meter, started, check);
     return new Promise<HandlerFailure | undefined>((resolve, reject) => {
       const watched = this.watch.enter(handler.name, event.topic, started, (error) => {
         ctx.abort(error);
         if (error instanceof DeliveryAbandonedError) {
           meter.running -= 1;
           reject(error);
-        } else resolve(this.settled(meter, started, idempotencyKey, error, true));
+        } else resolve(this.settled(meter, started, check, error, true));
       });
       if (!watched) return;
       result.then(
         () => {
-          if (this.watch.leave(watched)) resolve(this.settled(meter, started, idempotencyKey));
+          if (this.watch.leave(watched)) resolve(this.settled(meter, started, check));
         },
         (error: unknown) => {
           if (this.watch.leave(watched)) {
-            resolve(this.settled(meter, started, idempotencyKey, error, true));
+            resolve(this.settled(meter, started, check, error, true));
           }
         },
       );
     });
   }
 
-  /** Records a finished run; its failure, if it threw. */
+  /** Records a finished run (and its idempotency key); its failure, if it threw. */
   private settled(
     meter: HandlerMeter,
     started: number,
-    idempotencyKey: string | undefined,
+    check: IdempotencyCheck | undefined,
     error?: unknown,
     failed = false,
-  ): HandlerFailure | undefined {
+  ): HandlerFailure | undefined | Promise<HandlerFailure | undefined> {
     meter.running -= 1;
+    if (failed && error instanceof DuplicateDeliveryError) return this.duplicate(meter);
     this.counters.observe(meter, !failed, performance.now() - started);
     if (failed) {
       return { handler: meter.name, error, permanent: error instanceof PermanentHandlerError };
     }
-    if (idempotencyKey !== undefined) this.seen.add(idempotencyKey);
+    if (!check) return undefined;
+    try {
+      const recording = check.record();
+      if (isPromiseLike(recording)) {
+        return recording.then(
+          () => undefined,
+          (recordError: unknown) => this.notRecorded(meter, recordError),
+        );
+      }
+    } catch (recordError) {
+      return this.notRecorded(meter, recordError);
+    }
     return undefined;
+  }
+
+  /** The handler succeeded and its effects stand: a lost record only risks a redelivery. */
+  private notRecorded(meter: HandlerMeter, error: unknown): HandlerFailure | undefined {
+    this.logger.warn({
+      msg: 'Handled, but its idempotency key could not be recorded: a redelivery would run it again',
+      handler: meter.name,
+      error: this.sanitizer.describeError(error),
+    });
+    return undefined;
+  }
+
+  /** `ctx.transaction` of one run: the database's, recording the run's key in it. */
+  private transactionsFor(check: IdempotencyCheck | undefined): TransactionRunner | undefined {
+    const run = this.resources.transactions;
+    if (!run) return undefined;
+    return (fn) =>
+      run(async (tx) => {
+        const result = await fn(tx);
+        await check?.recordIn(tx);
+        return result;
+      });
+  }
+
+  private scopeOf(handler: HandlerDefinition): IdempotencyScope {
+    let scope = this.scopes.get(handler.name);
+    if (!scope) {
+      scope = Object.freeze({ groupId: this.config.groupId, handler: handler.name });
+      this.scopes.set(handler.name, scope);
+    }
+    return scope;
   }
 
   private async runWithOperationEvents(
@@ -297,7 +387,7 @@ export class DispatchEngine implements Dispatcher {
     attempt: number,
     bus: EventBus,
     meter: HandlerMeter,
-    idempotencyKey: string | undefined,
+    check: IdempotencyCheck | undefined,
   ): Promise<HandlerFailure | undefined> {
     const facts = {
       service: this.config.serviceName,
@@ -307,7 +397,7 @@ export class DispatchEngine implements Dispatcher {
     };
     await this.quietly(() => publishOperationStarted(bus, facts));
     const started = performance.now();
-    const failure = await this.invoke(handler, event, attempt, bus, meter, idempotencyKey);
+    const failure = await this.invoke(handler, event, attempt, bus, meter, check);
     const durationMs = performance.now() - started;
     const status = failure ? 'failed' : 'succeeded';
     await this.quietly(() =>

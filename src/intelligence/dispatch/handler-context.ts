@@ -1,7 +1,20 @@
 import type { EventBus } from '../bus/event-bus.js';
 import { createEnvelope, toOutgoing } from '../wire/envelope.js';
 import type { IntelligenceEvent } from '../wire/intelligence-event.interface.js';
-import type { DispatchContext, PublishOptions } from './dispatch-context.interface.js';
+import type { DatabaseTransaction } from '../database/database-transaction.js';
+import type {
+  DispatchContext,
+  PublishOptions,
+  TransactionRunner,
+} from './dispatch-context.interface.js';
+
+/** `ctx.transaction()` in an app without the `database` option. */
+export class NoDatabaseError extends Error {
+  override readonly name = 'NoDatabaseError';
+  constructor() {
+    super('ctx.transaction() needs a database: set the `database` option of IntelligenceModule');
+  }
+}
 
 /** The context a handler receives: publishes its outputs correlated with the event. */
 export class HandlerContext implements DispatchContext {
@@ -14,7 +27,13 @@ export class HandlerContext implements DispatchContext {
     private readonly bus: EventBus,
     private readonly source: string,
     private readonly mapTopic: (topic: string) => string,
+    private readonly transactions?: TransactionRunner,
   ) {}
+
+  transaction<T>(fn: (tx: DatabaseTransaction) => Promise<T>): Promise<T> {
+    if (!this.transactions) return Promise.reject(new NoDatabaseError());
+    return this.transactions(fn);
+  }
 
   /** Made on first use: most handlers never look at it. */
   get signal(): AbortSignal {

@@ -3,6 +3,8 @@ import type { BusFailure } from '../bus/bus-failure.js';
 import type { RecoveredError } from '../bus/bus-message.interface.js';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { INTELLIGENCE_CONFIG, type IntelligenceConfig } from '../intelligence.config.js';
+import type { DatabaseHealth } from '../database/database-pool.js';
+import { IntelligenceDatabase } from '../runtime/intelligence-database.js';
 import { IntelligenceRuntime } from '../runtime/intelligence.runtime.js';
 import { WiringState } from '../runtime/wiring.state.js';
 
@@ -30,12 +32,14 @@ export interface IntelligenceHealthDetails {
   }[];
   /** Seconds since each effect node's last heartbeat (null before the first). */
   heartbeats: Record<string, number | null>;
+  /** The PostgreSQL pool (with the `database` option): size, idle, waiting, last error. */
+  database?: DatabaseHealth;
 }
 
 /**
  * Health of the module computed from live state (no new broker connection): wiring state
  * and last sanitized error, bus connection, consumers running or crashed, partitions
- * assigned, heartbeat ages. Readiness goes down as soon as wiring fails or cleanup starts;
+ * assigned, heartbeat ages, the database pool. Readiness goes down as soon as wiring fails or cleanup starts;
  * liveness only on a state that will not recover by itself.
  */
 @Injectable()
@@ -45,6 +49,7 @@ export class IntelligenceHealthIndicator {
     private readonly runtime: IntelligenceRuntime,
     private readonly wiring: WiringState,
     @Inject(INTELLIGENCE_CONFIG) private readonly config: IntelligenceConfig,
+    private readonly database: IntelligenceDatabase,
   ) {}
 
   /** Ready to handle events: wired, bus connected, every consumer running, heartbeats fresh. */
@@ -56,7 +61,8 @@ export class IntelligenceHealthIndicator {
       details.state === 'wired' &&
       details.bus.connected &&
       details.consumers.every((consumer) => consumer.state === 'running') &&
-      Object.values(details.heartbeats).every((age) => age !== null && age <= staleAfter);
+      Object.values(details.heartbeats).every((age) => age !== null && age <= staleAfter) &&
+      details.database?.status !== 'down';
     return ready ? session.up(details) : session.down(details);
   }
 
@@ -72,6 +78,7 @@ export class IntelligenceHealthIndicator {
     const status = this.runtime.status();
     const bus = this.runtime.busHealth();
     const now = Date.now();
+    const database = this.database.health();
     const lastError = status.lastResult?.ok === false ? status.lastResult.error : undefined;
     return {
       state: status.state,
@@ -105,6 +112,7 @@ export class IntelligenceHealthIndicator {
           proxy.lastBeatAt === undefined ? null : Math.round((now - proxy.lastBeatAt) / 100) / 10,
         ]),
       ),
+      ...(database ? { database } : {}),
     };
   }
 }

@@ -26,6 +26,20 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
     replacement: '[REDACTED_WEBHOOK]',
   },
   {
+    // Everything up to the last '@' of a PostgreSQL URL, so a password with a raw '@', '/'
+    // or '#' (easily pasted unencoded into DATABASE_URL) is masked whole, not cut short.
+    name: 'postgres-url-credentials',
+    pattern: /\b(postgres(?:ql)?(?:\+\w+)?:\/\/)[^\s"'<>`]*@/gi,
+    replacement: '$1[REDACTED]@',
+  },
+  {
+    // A quoted value of a libpq keyword string (`password='it\'s'`); `secret-setting` below
+    // then masks it as any quoted setting, and unquoted ones.
+    name: 'libpq-quoted-password',
+    pattern: /(\b(?:ssl)?password\s*=\s*)'(?:[^'\\]|\\.)*'/gi,
+    replacement: "$1'[REDACTED]'",
+  },
+  {
     name: 'url-credentials',
     pattern: /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/:@]+(?::[^\s/@]*)?@/gi,
     replacement: '$1[REDACTED]@',

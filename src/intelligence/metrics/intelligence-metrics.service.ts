@@ -3,6 +3,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { DispatchEngine } from '../dispatch/dispatch.engine.js';
 import { MessageDelivery } from '../delivery/message.delivery.js';
 import { IntelligenceRuntime, type RuntimeState } from '../runtime/intelligence.runtime.js';
+import { IntelligenceDatabase } from '../runtime/intelligence-database.js';
 import { WiringState } from '../runtime/wiring.state.js';
 import { registerHandlerLatency } from './handler-latency.metric.js';
 
@@ -31,6 +32,7 @@ export class IntelligenceMetrics {
     delivery: MessageDelivery,
     runtime: IntelligenceRuntime,
     wiring: WiringState,
+    database: IntelligenceDatabase,
   ) {
     const registers = [this.registry];
     registerHandlerLatency(this.registry, () => engine.meters());
@@ -118,6 +120,33 @@ export class IntelligenceMetrics {
             }
           }
         }
+      },
+    });
+    new Counter({
+      name: 'intelligence_database_queries_total',
+      help: 'Statements run on the database, by result (every pool of this process)',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        this.reset();
+        if (!database.configured) return;
+        const totals = database.totals();
+        this.inc({ result: 'ok' }, totals.queries - totals.errors);
+        this.inc({ result: 'error' }, totals.errors);
+      },
+    });
+    new Gauge({
+      name: 'intelligence_database_connections',
+      help: 'Connections of the database pool: total, idle, and callers waiting for one',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        this.reset();
+        const health = database.health();
+        if (!health) return;
+        this.set({ kind: 'total' }, health.totalCount);
+        this.set({ kind: 'idle' }, health.idleCount);
+        this.set({ kind: 'waiting' }, health.waitingCount);
       },
     });
     new Gauge({

@@ -14,7 +14,8 @@ export type CleanupStep =
   | 'clear-event-bus'
   | 'clear-introspection-nodes'
   | 'clear-introspection-proxies'
-  | 'clear-dispatch-engine';
+  | 'clear-dispatch-engine'
+  | 'close-database';
 
 export interface CleanupReport {
   reason: CleanupReason;
@@ -28,8 +29,8 @@ export interface CleanupReport {
  * The one cleanup path, shared by a failed wiring and by shutdown: stop every heartbeat
  * (awaited; a failing proxy does not stop the others), reset the guard, then release the
  * event bus (closing the module's subscriptions; disconnecting it only when the module owns
- * it, never a borrowed bus), the nodes, the proxies and the dispatch
- * engine, in that order. Idempotent, safe on a half-initialized state, and concurrent
+ * it, never a borrowed bus), the nodes, the proxies and the dispatch engine, and last the
+ * database pool (when there is one), in that order. Idempotent, safe on a half-initialized state, and concurrent
  * callers share one in-flight run; a later run after a new wiring cleans that one up.
  */
 @Injectable()
@@ -93,6 +94,13 @@ export class IntelligenceCleanupService {
     state.dispatchEngine?.reset();
     state.dispatchEngine = undefined;
     report.steps.push('clear-dispatch-engine');
+
+    const database = state.database;
+    state.database = undefined;
+    if (database) {
+      await this.attempt(report, 'closing the database pool', () => this.bounded(database.close()));
+    }
+    report.steps.push('close-database');
 
     report.durationMs = performance.now() - started;
     this.logger.log({ msg: 'Cleanup finished', reason, errors: report.errors.length });

@@ -23,6 +23,7 @@ import { INTELLIGENCE_CONFIG, type IntelligenceConfig } from '../intelligence.co
 import { IntrospectionPublisher } from '../introspection/introspection.publisher.js';
 import { LogSanitizer } from '../logging/log-sanitizer.js';
 import { IntelligenceCleanupService } from './intelligence-cleanup.service.js';
+import { IntelligenceDatabase } from './intelligence-database.js';
 import { IntelligenceWiringError, type WiringResult } from './wiring-result.interface.js';
 import { WiringState } from './wiring.state.js';
 
@@ -66,6 +67,7 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
     private readonly cleanup: IntelligenceCleanupService,
     private readonly wiringState: WiringState,
     @Inject(LogSanitizer) private readonly sanitizer: LogSanitizer,
+    private readonly database: IntelligenceDatabase,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -174,13 +176,26 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
     return this.lastResult;
   }
 
-  /** The four wiring steps; each reference is recorded as soon as it exists. */
+  /**
+   * The wiring steps (discover, open the database when there is one, connect the bus, announce,
+   * subscribe); each reference is recorded as soon as it exists.
+   */
   private async wireSteps(correlationId: string): Promise<{ topics: string[]; handlers: number }> {
     const state = this.wiringState;
     const generation = state.generation;
     const { nodes, handlers } = this.mapTopics(this.explorer.explore());
     this.checkTopicNames(handlers.map((handler) => handler.topic));
-    this.engine.load(handlers, this.bus);
+
+    const database = this.database;
+    if (database.configured) {
+      state.database = database;
+      await database.open();
+    }
+    const idempotency = database.idempotencyStore;
+    this.engine.load(handlers, this.bus, {
+      ...(idempotency ? { idempotency } : {}),
+      ...(database.configured ? { transactions: (fn) => database.withTransaction(fn) } : {}),
+    });
     state.dispatchEngine = this.engine;
 
     state.eventBus = this.bus;

@@ -23,6 +23,8 @@ export class WiringState {
   introspectionProxies: HeartbeatProxy[] = [];
   dispatchEngine: DispatchEngine | undefined;
   subscriptions: Subscription[] = [];
+  /** The database resource while a wiring holds it open (closed by the cleanup). */
+  database: { close(): Promise<void> } | undefined;
   generation = 0;
 
   /** Whether anything is held that a cleanup would release. */
@@ -32,7 +34,8 @@ export class WiringState {
       this.introspectionNodes !== undefined ||
       this.introspectionProxies.length > 0 ||
       this.dispatchEngine !== undefined ||
-      this.subscriptions.length > 0
+      this.subscriptions.length > 0 ||
+      this.database !== undefined
     );
   }
 }

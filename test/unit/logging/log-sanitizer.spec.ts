@@ -58,6 +58,58 @@ describe('LogSanitizer', () => {
     expect(out).toMatch(/REDACTED/);
   });
 
+  describe('PostgreSQL connection strings', () => {
+    it.each([
+      ['postgres://user:password@host/db', 'postgres://[REDACTED]@host/db'],
+      [
+        'postgresql://svc:Sup3rS3cret@10.0.0.5:5432/app?sslmode=require',
+        'postgresql://[REDACTED]@10.0.0.5:5432/app?sslmode=require',
+      ],
+      // Raw '@', '/' and '#' in a password: masked up to the last '@', not cut short.
+      ['postgres://svc:p@ss@w0rd@db:5432/app', 'postgres://[REDACTED]@db:5432/app'],
+      ['DATABASE_URL=postgres://svc:pa/ss#1@db/app', 'DATABASE_URL=postgres://[REDACTED]@db/app'],
+      ['postgresql+asyncpg://svc:asyncSecret@db/app', 'postgresql+asyncpg://[REDACTED]@db/app'],
+      [
+        'postgres://db/app?user=svc&password=querySecret&sslmode=require',
+        'postgres://db/app?user=svc&password=[REDACTED]&sslmode=require',
+      ],
+      [
+        'host=db port=5432 user=svc password=kwSecret dbname=app',
+        'host=db port=5432 user=svc password=[REDACTED] dbname=app',
+      ],
+      [
+        "host=db user=svc password = 'it\\'s a kw secret' dbname=app",
+        'host=db user=svc password = [REDACTED] dbname=app',
+      ],
+      [
+        'sslpassword=keyPassphrase sslmode=verify-full',
+        'sslpassword=[REDACTED] sslmode=verify-full',
+      ],
+      [
+        '{"connectionString":"postgres://u:jsonSecret@h/db","email":"a@b.example"}',
+        '{"connectionString":"postgres://[REDACTED]@h/db","email":"a@b.example"}',
+      ],
+    ])('masks the credentials of %s', (text, masked) => {
+      expect(sanitizer.sanitize(text)).toBe(masked);
+    });
+
+    it('keeps a PostgreSQL URL without credentials and the text around it', () => {
+      const text = 'connect to postgres://db:5432/app failed for a@b.example';
+      expect(sanitizer.sanitize(text)).toBe(text);
+    });
+
+    it('masks the connection string inside an error and a structured value', () => {
+      const error = new Error('connect ECONNREFUSED postgres://svc:errSecret@db:5432/app');
+      expect(sanitizer.describeError(error)).toBe(
+        'Error: connect ECONNREFUSED postgres://[REDACTED]@db:5432/app',
+      );
+      const value = JSON.stringify(
+        sanitizer.sanitizeValue({ database: { url: 'postgres://svc:valSecret@db/app' } }),
+      );
+      expect(value).not.toContain('valSecret');
+    });
+  });
+
   it('keeps ordinary text unchanged', () => {
     const text =
       'Handler pattern-learning failed on onex.cmd.omniintelligence.pattern-learning.v1 offset 42';

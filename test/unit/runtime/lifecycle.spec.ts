@@ -69,6 +69,7 @@ describe('IntelligenceRuntime lifecycle', () => {
       'clear-introspection-nodes',
       'clear-introspection-proxies',
       'clear-dispatch-engine',
+      'close-database',
     ]);
     expect(reports[1]?.steps).toEqual(reports[0]?.steps);
     expect(app.get(IntelligenceRuntime).status().state).toBe('stopped');
