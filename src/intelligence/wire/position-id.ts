@@ -6,7 +6,8 @@ const MAX_CACHED_TOPICS = 1_000;
 const MAX_PARTITION = 0x3fff;
 const MAX_OFFSET = 0xffff_ffff_ffff;
 
-const topicHashes = new Map<string, string>();
+/** Per topic: the id's first three groups and the version nibble (`xxxxxxxx-xxxx-8xxx-`). */
+const topicPrefixes = new Map<string, string>();
 
 /**
  * The stable id of a message position (`topic`, `partition`, `offset`), shaped as a UUID
@@ -20,19 +21,19 @@ export function positionId(topic: string, partition: number, offset: string): st
   if (partition < 0 || partition > MAX_PARTITION || !(at >= 0 && at <= MAX_OFFSET)) {
     return hashedId(`${topic}/${String(partition)}/${offset}`);
   }
-  const topicHex = topicHash(topic);
   const partitionHex = (0x8000 | partition).toString(16);
-  return `${topicHex.slice(0, 8)}-${topicHex.slice(8, 12)}-8${topicHex.slice(12, 15)}-${partitionHex}-${at.toString(16).padStart(12, '0')}`;
+  return `${topicPrefix(topic)}${partitionHex}-${at.toString(16).padStart(12, '0')}`;
 }
 
-function topicHash(topic: string): string {
-  let hex = topicHashes.get(topic);
-  if (hex === undefined) {
-    hex = createHash('sha1').update(topic).digest('hex');
-    if (topicHashes.size >= MAX_CACHED_TOPICS) topicHashes.clear();
-    topicHashes.set(topic, hex);
+function topicPrefix(topic: string): string {
+  let prefix = topicPrefixes.get(topic);
+  if (prefix === undefined) {
+    const hex = createHash('sha1').update(topic).digest('hex');
+    prefix = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(12, 15)}-`;
+    if (topicPrefixes.size >= MAX_CACHED_TOPICS) topicPrefixes.clear();
+    topicPrefixes.set(topic, prefix);
   }
-  return hex;
+  return prefix;
 }
 
 function hashedId(position: string): string {

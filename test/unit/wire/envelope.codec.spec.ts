@@ -56,6 +56,16 @@ describe('decodeMessage', () => {
     });
   });
 
+  it.each([
+    [UUID.toUpperCase(), true],
+    [`${UUID.slice(0, 8)}_${UUID.slice(9)}`, false],
+    [`${UUID.slice(0, 35)}g`, false],
+    [`${UUID}0`, false],
+  ])("takes a body correlation id %s as the event's only when it is a UUID (%s)", (id, taken) => {
+    const result = decodeMessage(message(JSON.stringify({ correlation_id: id })));
+    expect(result.ok && result.event.correlationId === id).toBe(taken);
+  });
+
   it('gives a bare payload an envelope id derived from its position, the same on redelivery', () => {
     const body = JSON.stringify({ session_id: 's' });
     const first = decodeMessage(message(body));
