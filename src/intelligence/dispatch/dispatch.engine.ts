@@ -10,23 +10,18 @@ import {
   type LatencyListener,
 } from './dispatch.metrics.js';
 import { HandlerRuns } from './handler-runs.js';
-import {
-  PermanentHandlerError,
-  type DispatchOutcome,
-  type HandlerFailure,
-} from '../delivery/dispatch-outcome.interface.js';
+import { HandlerRunner, isPromiseLike, skipped, type RunResult } from './handler-runner.js';
+import type { DispatchOutcome, HandlerFailure } from '../delivery/dispatch-outcome.interface.js';
 import { HEADERS } from '../wire/envelope.js';
 import { decodeMessage } from '../wire/envelope.codec.js';
 import type { TransactionRunner } from './dispatch-context.interface.js';
-import { HandlerContext } from './handler-context.js';
 import type { HandlerDefinition } from './handler-definition.interface.js';
 import type { Dispatcher } from '../delivery/dispatcher.js';
-import { DeliveryAbandonedError, HandlerWatch } from '../delivery/handler-watch.js';
-import { DuplicateDeliveryError, IdempotencyCheck } from '../delivery/idempotency-check.js';
+import { HandlerWatch } from '../delivery/handler-watch.js';
+import { IdempotencyCheck } from '../delivery/idempotency-check.js';
 import type { IdempotencyScope, IdempotencyStore } from '../delivery/idempotency-store.js';
 import { InMemoryIdempotencyStore } from '../delivery/in-memory-idempotency.store.js';
 import type { IntelligenceEvent } from '../wire/intelligence-event.interface.js';
-import { publishOperationCompleted, publishOperationStarted } from './operation-events.js';
 import { RouteTable } from './route-table.js';
 
 /** What a wiring lends the engine besides the bus. */
@@ -64,10 +59,11 @@ export class DispatchEngine implements Dispatcher {
   private readonly scopes = new Map<string, IdempotencyScope>();
   private readonly logger = new Logger('DispatchEngine');
   private readonly watch: HandlerWatch;
+  private readonly runner: HandlerRunner;
 
   constructor(
     @Inject(INTELLIGENCE_CONFIG) private readonly config: IntelligenceConfig,
-    @Inject(LogSanitizer) private readonly sanitizer: LogSanitizer,
+    @Inject(LogSanitizer) sanitizer: LogSanitizer,
   ) {
     const timeoutMs = config.dispatch.handlerTimeoutMs;
     this.watch = new HandlerWatch(timeoutMs, (handler, topic) => {
@@ -78,6 +74,7 @@ export class DispatchEngine implements Dispatcher {
         timeoutMs,
       });
     });
+    this.runner = new HandlerRunner(config, sanitizer, this.counters, this.watch, this.logger);
   }
 
   get loaded(): boolean {
@@ -227,11 +224,7 @@ export class DispatchEngine implements Dispatcher {
   }
 
   /** Runs one handler; a promise only when the handler returned one (or publishes operation events). */
-  private run(
-    handler: HandlerDefinition,
-    event: IntelligenceEvent,
-    attempt: number,
-  ): HandlerFailure | undefined | Promise<HandlerFailure | undefined> {
+  private run(handler: HandlerDefinition, event: IntelligenceEvent, attempt: number): RunResult {
     let check: IdempotencyCheck | undefined;
     try {
       check = handler.idempotencyKey
@@ -247,10 +240,9 @@ export class DispatchEngine implements Dispatcher {
     const meter = this.meterOf(handler);
     const bus = this.bus;
     if (!bus) throw new DispatchEngineStateError('The dispatch engine was reset');
+    const { transactions } = this.resources;
     const start = () =>
-      handler.operationEvents
-        ? this.runWithOperationEvents(handler, event, attempt, bus, meter, check)
-        : this.invoke(handler, event, attempt, bus, meter, check);
+      this.runner.run({ handler, event, attempt, bus, meter, check, transactions });
     if (!check) return start();
     let seen: boolean | Promise<boolean>;
     try {
@@ -258,118 +250,13 @@ export class DispatchEngine implements Dispatcher {
     } catch (error) {
       return { handler: handler.name, error, permanent: false };
     }
-    if (seen === true) return this.duplicate(meter);
+    if (seen === true) return skipped(meter);
     if (seen === false) return start();
     return seen.then(
       (found): HandlerFailure | undefined | Promise<HandlerFailure | undefined> =>
-        found ? this.duplicate(meter) : start(),
+        found ? skipped(meter) : start(),
       (error: unknown): HandlerFailure => ({ handler: handler.name, error, permanent: false }),
     );
-  }
-
-  /** A run skipped as a duplicate: no failure. */
-  private duplicate(meter: HandlerMeter): HandlerFailure | undefined {
-    meter.duplicatesSkipped += 1;
-    return undefined;
-  }
-
-  private invoke(
-    handler: HandlerDefinition,
-    event: IntelligenceEvent,
-    attempt: number,
-    bus: EventBus,
-    meter: HandlerMeter,
-    check: IdempotencyCheck | undefined,
-  ): HandlerFailure | undefined | Promise<HandlerFailure | undefined> {
-    const ctx = new HandlerContext(
-      handler.name,
-      attempt,
-      event,
-      bus,
-      this.config.serviceName,
-      this.config.topicMap,
-      this.transactionsFor(check),
-    );
-    const started = performance.now();
-    meter.running += 1;
-    let result: unknown;
-    try {
-      result = handler.invoke(event, ctx);
-    } catch (error) {
-      return this.settled(meter, started, check, error, true);
-    }
-    if (!isPromiseLike(result)) return this.settled(meter, started, check);
-    return new Promise<HandlerFailure | undefined>((resolve, reject) => {
-      const watched = this.watch.enter(handler.name, event.topic, started, (error) => {
-        ctx.abort(error);
-        if (error instanceof DeliveryAbandonedError) {
-          meter.running -= 1;
-          reject(error);
-        } else resolve(this.settled(meter, started, check, error, true));
-      });
-      if (!watched) return;
-      result.then(
-        () => {
-          if (this.watch.leave(watched)) resolve(this.settled(meter, started, check));
-        },
-        (error: unknown) => {
-          if (this.watch.leave(watched)) {
-            resolve(this.settled(meter, started, check, error, true));
-          }
-        },
-      );
-    });
-  }
-
-  /** Records a finished run (and its idempotency key); its failure, if it threw. */
-  private settled(
-    meter: HandlerMeter,
-    started: number,
-    check: IdempotencyCheck | undefined,
-    error?: unknown,
-    failed = false,
-  ): HandlerFailure | undefined | Promise<HandlerFailure | undefined> {
-    meter.running -= 1;
-    if (failed && error instanceof DuplicateDeliveryError) return this.duplicate(meter);
-    this.counters.observe(meter, !failed, performance.now() - started);
-    if (failed) {
-      return { handler: meter.name, error, permanent: error instanceof PermanentHandlerError };
-    }
-    if (!check) return undefined;
-    try {
-      const recording = check.record();
-      if (isPromiseLike(recording)) {
-        return recording.then(
-          () => undefined,
-          (recordError: unknown) => this.notRecorded(meter, recordError),
-        );
-      }
-    } catch (recordError) {
-      return this.notRecorded(meter, recordError);
-    }
-    return undefined;
-  }
-
-  /** The handler succeeded and its effects stand: a lost record only risks a redelivery. */
-  private notRecorded(meter: HandlerMeter, error: unknown): HandlerFailure | undefined {
-    this.logger.warn({
-      msg: 'Handled, but its idempotency key could not be recorded: a redelivery would run it again',
-      handler: meter.name,
-      error: this.sanitizer.describeError(error),
-    });
-    return undefined;
-  }
-
-  /** `ctx.transaction` of one run: the database's, recording the run's key in it. */
-  private transactionsFor(check: IdempotencyCheck | undefined): TransactionRunner | undefined {
-    const run = this.resources.transactions;
-    if (!run) return undefined;
-    return (fn) =>
-      run(async (tx) => {
-        const result = await fn(tx);
-        await check?.recordIn(tx);
-        return result;
-      });
   }
 
   private scopeOf(handler: HandlerDefinition): IdempotencyScope {
@@ -381,31 +268,6 @@ export class DispatchEngine implements Dispatcher {
     return scope;
   }
 
-  private async runWithOperationEvents(
-    handler: HandlerDefinition,
-    event: IntelligenceEvent,
-    attempt: number,
-    bus: EventBus,
-    meter: HandlerMeter,
-    check: IdempotencyCheck | undefined,
-  ): Promise<HandlerFailure | undefined> {
-    const facts = {
-      service: this.config.serviceName,
-      handler: handler.name,
-      node: handler.node,
-      event,
-    };
-    await this.quietly(() => publishOperationStarted(bus, facts));
-    const started = performance.now();
-    const failure = await this.invoke(handler, event, attempt, bus, meter, check);
-    const durationMs = performance.now() - started;
-    const status = failure ? 'failed' : 'succeeded';
-    await this.quietly(() =>
-      publishOperationCompleted(bus, facts, { status, durationMs, attempt }),
-    );
-    return failure;
-  }
-
   private meterOf(handler: HandlerDefinition): HandlerMeter {
     let meter = this.routeMeters.get(handler);
     if (!meter) {
@@ -415,24 +277,8 @@ export class DispatchEngine implements Dispatcher {
     return meter;
   }
 
-  /** Operation events are observability: a failure to publish one never fails the handler. */
-  private async quietly(publish: () => Promise<void>): Promise<void> {
-    try {
-      await publish();
-    } catch (error) {
-      this.logger.warn({
-        msg: 'Operation event could not be published',
-        error: this.sanitizer.describeError(error),
-      });
-    }
-  }
-
   private counted<T extends DispatchOutcome>(topic: string, known: boolean, outcome: T): T {
     this.counters.count(topic, outcome.status, known);
     return outcome;
   }
-}
-
-function isPromiseLike<T>(value: unknown): value is Promise<T> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
