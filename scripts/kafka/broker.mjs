@@ -4,12 +4,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
+import { errorMessage, freePorts, isAlive, logTail, stopProcess } from '../lib/processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -154,71 +154,13 @@ export async function waitForBroker(brokers, timeoutMs, pid) {
  * @param {number} [timeoutMs]
  * @param {NodeJS.Signals} [signal]
  */
-export async function stopPid(pid, timeoutMs = 30_000, signal = 'SIGTERM') {
-  if (!isAlive(pid)) return;
-  process.kill(pid, signal);
-  if (await waitForExit(pid, timeoutMs)) return;
-  process.kill(pid, 'SIGKILL');
-  if (!(await waitForExit(pid, 10_000))) throw new Error(`process ${pid} survived SIGKILL`);
-}
-
-/** @param {number} pid */
-function isAlive(pid) {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A broker orphaned by the CLI is reparented to init; a minimal container init may never reap
-  // it, leaving a zombie that still accepts signals.
-  try {
-    return !/^\d+ \(.*\) Z /s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
-
-/**
- * @param {number} pid
- * @param {number} timeoutMs
- * @returns {Promise<boolean>} whether the process exited in time
- */
-async function waitForExit(pid, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid)) {
-    if (Date.now() >= deadline) return false;
-    await sleep(100);
-  }
-  return true;
+export function stopPid(pid, timeoutMs = 30_000, signal = 'SIGTERM') {
+  return stopProcess(pid, timeoutMs, signal);
 }
 
 function fetchJars() {
   const res = spawnSync('bash', [path.join(here, 'fetch.sh')], { stdio: 'inherit' });
   if (res.status !== 0) throw new Error(`fetch.sh failed (${res.error?.message ?? res.status})`);
-}
-
-/**
- * Uses the requested ports; picks free ones (held open together so they differ) for the rest.
- * @param {...(number | undefined)} wanted
- * @returns {Promise<number[]>}
- */
-async function freePorts(...wanted) {
-  const servers = wanted.map(() => createServer());
-  try {
-    return await Promise.all(
-      servers.map(async (server, i) => {
-        if (wanted[i] !== undefined) return wanted[i];
-        await new Promise((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(undefined));
-        });
-        return /** @type {import('node:net').AddressInfo} */ (server.address()).port;
-      }),
-    );
-  } finally {
-    servers.forEach((server) => server.close());
-  }
 }
 
 /**
@@ -307,20 +249,6 @@ function spawnBroker(configFile, logFile, heapMb) {
   } finally {
     closeSync(out);
   }
-}
-
-/** @param {string} file */
-function logTail(file, lines = 40) {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-/** @param {unknown} err */
-function errorMessage(err) {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**

@@ -15,12 +15,12 @@ import {
 } from 'node:fs';
 import { chmod, chown, lstat, mkdir, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { arch, platform, tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { errorMessage, freePorts, isAlive, logTail, stopProcess } from '../lib/processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -191,12 +191,8 @@ export async function waitForPostgres(url, timeoutMs, pid) {
  * @param {number} [timeoutMs]
  * @param {NodeJS.Signals} [signal] SIGINT: PostgreSQL's fast shutdown.
  */
-export async function stopPid(pid, timeoutMs = 30_000, signal = 'SIGINT') {
-  if (!isAlive(pid)) return;
-  signalGroup(pid, signal);
-  if (await waitForExit(pid, timeoutMs)) return;
-  signalGroup(pid, 'SIGKILL');
-  if (!(await waitForExit(pid, 10_000))) throw new Error(`process ${pid} survived SIGKILL`);
+export function stopPid(pid, timeoutMs = 30_000, signal = 'SIGINT') {
+  return stopProcess(pid, timeoutMs, signal, signalGroup);
 }
 
 /**
@@ -352,28 +348,6 @@ async function adminQuery(url, sql) {
 }
 
 /**
- * @param {...(number | undefined)} wanted
- * @returns {Promise<number[]>}
- */
-async function freePorts(...wanted) {
-  const servers = wanted.map(() => createServer());
-  try {
-    return await Promise.all(
-      servers.map(async (server, i) => {
-        if (wanted[i] !== undefined) return wanted[i];
-        await new Promise((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(undefined));
-        });
-        return /** @type {import('node:net').AddressInfo} */ (server.address()).port;
-      }),
-    );
-  } finally {
-    servers.forEach((server) => server.close());
-  }
-}
-
-/**
  * @param {number} pid
  * @param {NodeJS.Signals} signal
  */
@@ -383,50 +357,6 @@ function signalGroup(pid, signal) {
   } catch {
     process.kill(pid, signal);
   }
-}
-
-/** @param {number} pid */
-function isAlive(pid) {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // An orphaned server is reparented to init; a minimal container init may never reap it.
-  try {
-    return !/^\d+ \(.*\) Z /s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
-
-/**
- * @param {number} pid
- * @param {number} timeoutMs
- * @returns {Promise<boolean>} whether the process exited in time
- */
-async function waitForExit(pid, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid)) {
-    if (Date.now() >= deadline) return false;
-    await sleep(50);
-  }
-  return true;
-}
-
-/** @param {string} file */
-function logTail(file, lines = 40) {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-/** @param {unknown} error */
-function errorMessage(error) {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** @returns {{ pid: number, port: number, url: string, dir: string, logFile: string } | null} */
