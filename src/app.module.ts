@@ -3,13 +3,18 @@ import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import {
   INTELLIGENCE_REDACT_PATHS,
+  IntelligenceDatabase,
   IntelligenceModule,
   requestWithoutQuery,
 } from './intelligence/index.js';
-import { PatternNodesModule } from './nodes/index.js';
+import { PATTERN_SQL_CLIENT, PatternNodesModule, PostgresPatternStore } from './nodes/index.js';
 import type { ServiceConfig } from './service.config.js';
 
-/** The runnable intelligence service: the pattern nodes on the module, pino logs, health, metrics. */
+/**
+ * The runnable intelligence service: the pattern nodes on the module, pino logs, health,
+ * metrics. With `config.database` (`DATABASE_URL`) the module owns a PostgreSQL pool and the
+ * patterns live in it (`PostgresPatternStore`, querying through `IntelligenceDatabase`).
+ */
 @Module({})
 export class AppModule {
   /** `logStream` sends the JSON logs elsewhere than stdout (tests read them). */
@@ -24,21 +29,33 @@ export class AppModule {
       // One line per request: method, path and status; probes and scrapes at debug.
       customLogLevel: () => 'debug' as const,
     };
+    const { database } = config;
+    const intelligence = IntelligenceModule.forRoot({
+      serviceName: config.serviceName,
+      bus: config.bus,
+      ...(config.groupId === undefined ? {} : { groupId: config.groupId }),
+      ...(config.startFrom === undefined ? {} : { dispatch: { startFrom: config.startFrom } }),
+      ...(config.topicMap === undefined ? {} : { topicMap: config.topicMap }),
+      ...(database === undefined ? {} : { database: { ...database } }),
+      ...(config.wiring === undefined ? {} : { wiring: config.wiring }),
+      introspection: { heartbeatIntervalMs: config.heartbeatIntervalMs },
+      health: { path: 'health' },
+      metrics: { path: 'metrics' },
+    });
+    // The same `intelligence` object imported twice is one module instance (one pool).
+    const patternNodes = database
+      ? PatternNodesModule.register({
+          store: PostgresPatternStore,
+          imports: [intelligence],
+          providers: [{ provide: PATTERN_SQL_CLIENT, useExisting: IntelligenceDatabase }],
+        })
+      : PatternNodesModule;
     return {
       module: AppModule,
       imports: [
         LoggerModule.forRoot({ pinoHttp: logStream ? [pinoOptions, logStream] : pinoOptions }),
-        IntelligenceModule.forRoot({
-          serviceName: config.serviceName,
-          bus: config.bus,
-          ...(config.groupId === undefined ? {} : { groupId: config.groupId }),
-          ...(config.startFrom === undefined ? {} : { dispatch: { startFrom: config.startFrom } }),
-          ...(config.topicMap === undefined ? {} : { topicMap: config.topicMap }),
-          introspection: { heartbeatIntervalMs: config.heartbeatIntervalMs },
-          health: { path: 'health' },
-          metrics: { path: 'metrics' },
-        }),
-        PatternNodesModule,
+        intelligence,
+        patternNodes,
       ],
     };
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { BusOption, KafkaBusOptions } from './intelligence/index.js';
+import type { BusOption, KafkaBusOptions, WiringOptions } from './intelligence/index.js';
 import { kafkaSsl } from './service-tls.config.js';
 
 /** The service's settings, from environment variables (documented in README.md). */
@@ -16,6 +16,17 @@ export interface ServiceConfig {
   /** Maps the nodes' topics (the demo on Kafka: a namespace of its own run). */
   topicMap?: (topic: string) => string;
   heartbeatIntervalMs: number;
+  /** Re-wiring after a failure (not from the environment: the module's default; tests shorten it). */
+  wiring?: WiringOptions;
+  /** PostgreSQL (`DATABASE_URL`): durable patterns and idempotency; unset, both stay in memory. */
+  database?: ServiceDatabaseConfig;
+}
+
+export interface ServiceDatabaseConfig {
+  /** `postgres://` or `postgresql://` URL; a secret: never logged nor echoed. */
+  connectionString: string;
+  /** Apply the shipped migrations during wiring (`DATABASE_MIGRATE_ON_BOOT`). @default false */
+  migrateOnBoot: boolean;
 }
 
 /** A bad environment variable: the message names it, never its value. */
@@ -70,7 +81,25 @@ const env = z.object({
   KAFKA_SASL_USERNAME: z.string().optional(),
   KAFKA_SASL_PASSWORD: z.string().optional(),
   HEARTBEAT_INTERVAL_MS: positiveInt.default(30_000),
+  DATABASE_URL: z
+    .string()
+    .refine(
+      (value) => value.trim() === '' || isPostgresUrl(value.trim()),
+      'must be a postgres:// or postgresql:// URL',
+    )
+    .optional(),
+  DATABASE_MIGRATE_ON_BOOT: z.enum(['true', 'false']).optional(),
 });
+
+/** A parseable URL with the postgres scheme and a host (its value never leaves this check). */
+function isPostgresUrl(value: string): boolean {
+  if (!/^postgres(?:ql)?:\/\//i.test(value)) return false;
+  try {
+    return new URL(value).hostname !== '';
+  } catch {
+    return false;
+  }
+}
 
 /** SASL needs its mechanism, username and password together. */
 function checkSasl(vars: z.infer<typeof env>): void {
@@ -107,6 +136,15 @@ export function loadServiceConfig(source: NodeJS.ProcessEnv): ServiceConfig {
     heartbeatIntervalMs: vars.HEARTBEAT_INTERVAL_MS,
     ...(vars.KAFKA_GROUP_ID === undefined ? {} : { groupId: vars.KAFKA_GROUP_ID }),
     bus: brokers.length === 0 ? { kind: 'memory' } : kafkaBus(brokers, vars),
+    ...databaseOption(vars),
+  };
+}
+
+function databaseOption(vars: z.infer<typeof env>): Pick<ServiceConfig, 'database'> {
+  const connectionString = vars.DATABASE_URL?.trim() ?? '';
+  if (connectionString === '') return {};
+  return {
+    database: { connectionString, migrateOnBoot: vars.DATABASE_MIGRATE_ON_BOOT === 'true' },
   };
 }
 

@@ -42,8 +42,15 @@ export class DemoObserver {
   created = 0;
   readonly transitions = new Map<string, number>();
   readonly deadLetters: DeadLetterSeen[] = [];
-  /** Patterns this run stored, by id, with the status and occurrences last seen. */
-  readonly patterns = new Map<string, { status: string; occurrences: number }>();
+  /**
+   * Patterns this run stored, by id: the status and occurrences last seen, and the highest
+   * occurrences seen while stored as a `candidate` (0: never a candidate in this run, as a
+   * pattern an earlier run promoted on a durable store).
+   */
+  readonly patterns = new Map<
+    string,
+    { status: string; occurrences: number; candidateOccurrences: number }
+  >();
   private readonly outcomes = new Map<string, Outcome>();
   private subscription: Subscription | undefined;
   private learnedTopic = PATTERN_LEARNED_TOPIC;
@@ -141,10 +148,14 @@ export class DemoObserver {
       this.stored += 1;
       outcome.stored += 1;
       if (payload.created === true) this.created += 1;
-      this.patterns.set(String(payload.pattern_id), {
-        status: String(payload.status),
-        occurrences: Number(payload.occurrences),
-      });
+      const id = String(payload.pattern_id);
+      const status = String(payload.status);
+      const occurrences = Number(payload.occurrences);
+      const candidateOccurrences = Math.max(
+        this.patterns.get(id)?.candidateOccurrences ?? 0,
+        status === 'candidate' ? occurrences : 0,
+      );
+      this.patterns.set(id, { status, occurrences, candidateOccurrences });
     } else {
       const transition = {
         patternId: String(payload.pattern_id),

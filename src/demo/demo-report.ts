@@ -8,11 +8,19 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[rank] ?? 0;
 }
 
+/** Where the patterns live, and how many are there now (this run's and earlier ones'). */
+export interface StoreSummary {
+  /** `in memory`, or `PostgreSQL at host:port/database` (never the credentials). */
+  where: string;
+  total: number;
+}
+
 /** The demo's closing summary, as lines of text. */
 export function summaryLines(
   metrics: DispatchMetricsSnapshot,
   observer: DemoObserver,
   latenciesMs: readonly number[],
+  store?: StoreSummary,
 ): string[] {
   const lines = ['', 'Summary', '-------', 'Routes hit (messages by outcome):'];
   for (const [topic, outcomes] of Object.entries(metrics.perTopic).sort()) {
@@ -23,6 +31,9 @@ export function summaryLines(
     '',
     `Patterns learned:      ${String(observer.patternsLearned)} in ${String(observer.learnedBatches)} batch(es)`,
     `Patterns stored:       ${String(observer.stored)} (${String(observer.created)} new, ${String(observer.stored - observer.created)} merged)`,
+    ...(store
+      ? [`Pattern store:         ${store.where}, ${String(store.total)} pattern(s) in it`]
+      : []),
     `Lifecycle transitions: ${
       [...observer.transitions].map(([kind, count]) => `${kind} ×${String(count)}`).join(', ') ||
       'none'

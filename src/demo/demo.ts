@@ -9,6 +9,7 @@ import {
   createEnvelope,
   DispatchEngine,
   EventBus,
+  IntelligenceDatabase,
   IntelligenceRuntime,
   toOutgoing,
 } from '../intelligence/index.js';
@@ -16,6 +17,7 @@ import {
   PATTERN_LEARNING_TOPIC,
   PATTERN_LIFECYCLE_TRANSITION_TOPIC,
   PATTERN_PROMOTION_THRESHOLD,
+  PatternStore,
 } from '../nodes/index.js';
 import { loadServiceConfig } from '../service.config.js';
 import { DemoObserver } from './demo-observer.js';
@@ -33,9 +35,16 @@ const print = (...lines: string[]) => {
  * (`onex.<kind>.omniintelligence-demo-<run>.<event>.v1`), its group is its own and starts at
  * the end, and it counts only what its own commands caused. A live service on the same
  * broker neither sees the demo's events nor lends it its history or partitions.
+ * With `DATABASE_URL` the patterns are kept in PostgreSQL (migrated on boot unless
+ * `DATABASE_MIGRATE_ON_BOOT=false`): a second run finds its patterns stored, merged, not new.
  */
 async function main(): Promise<void> {
-  const loaded = loadServiceConfig({ LOG_LEVEL: 'error', ...process.env, PORT: '0' });
+  const loaded = loadServiceConfig({
+    LOG_LEVEL: 'error',
+    DATABASE_MIGRATE_ON_BOOT: 'true',
+    ...process.env,
+    PORT: '0',
+  });
   const onKafka = !(loaded.bus instanceof EventBus) && loaded.bus.kind === 'kafka';
   const runId = randomUUID().slice(0, 8);
   const namespace = `.${loaded.serviceName}-demo-${runId}.`;
@@ -63,8 +72,13 @@ async function main(): Promise<void> {
   print(
     `Wired: ${String(wired.lastResult?.handlers ?? 0)} handlers on ${String(wired.lastResult?.topics?.length ?? 0)} topics (state ${wired.state})`,
   );
-  if (wired.state !== 'wired')
+  if (wired.state !== 'wired') {
+    await app.close(); // no background retry keeping the command alive
     throw new Error(`wiring failed: ${wired.lastResult?.error ?? 'unknown'}`);
+  }
+  const database = app.get(IntelligenceDatabase).health();
+  const storeWhere = database ? `PostgreSQL at ${database.target}` : 'in memory';
+  print(`Pattern store: ${storeWhere}`);
 
   const latencies: number[] = [];
   app.get(DispatchEngine).onLatency((_handler, _ok, ms) => latencies.push(ms));
@@ -91,24 +105,29 @@ async function main(): Promise<void> {
     ...(observer.deadLettersOf(invalid).length > 0 ? [] : ['dead letter of the malformed session']),
   ]);
   const threshold = app.get<number>(PATTERN_PROMOTION_THRESHOLD);
+  // A pattern promoted by an earlier run (a durable store) is stored as validated: no promotion.
   await expectAll('every pattern at the threshold promoted', () =>
     [...observer.patterns]
-      .filter(([, pattern]) => pattern.occurrences >= threshold)
+      .filter(([, pattern]) => pattern.candidateOccurrences >= threshold)
       .filter(([id]) => !observer.transitionsOfPattern(id).some((t) => t.to === 'validated'))
       .map(([id]) => `promotion of ${id}`),
   );
 
   const [first] = [...observer.patterns.keys()].sort();
   if (first) {
-    print(`→ deprecate ${first}`);
-    const deprecate = await publish(PATTERN_LIFECYCLE_TRANSITION_TOPIC, {
-      pattern_id: first,
-      to_status: 'deprecated',
-      reason: 'demo: superseded',
-    });
-    await expectAll('the deprecation', () =>
-      observer.transitionsOf(deprecate).length > 0 ? [] : [`deprecation of ${first}`],
-    );
+    if (observer.patterns.get(first)?.status === 'deprecated') {
+      print(`→ ${first} is deprecated already (by an earlier run)`);
+    } else {
+      print(`→ deprecate ${first}`);
+      const deprecate = await publish(PATTERN_LIFECYCLE_TRANSITION_TOPIC, {
+        pattern_id: first,
+        to_status: 'deprecated',
+        reason: 'demo: superseded',
+      });
+      await expectAll('the deprecation', () =>
+        observer.transitionsOf(deprecate).length > 0 ? [] : [`deprecation of ${first}`],
+      );
+    }
     print(`→ re-validate ${first} (illegal on purpose)`);
     const illegal = await publish(PATTERN_LIFECYCLE_TRANSITION_TOPIC, {
       pattern_id: first,
@@ -120,7 +139,8 @@ async function main(): Promise<void> {
     );
   }
 
-  for (const line of summaryLines(app.get(DispatchEngine).metrics(), observer, latencies))
+  const store = { where: storeWhere, total: (await app.get(PatternStore).list()).length };
+  for (const line of summaryLines(app.get(DispatchEngine).metrics(), observer, latencies, store))
     print(line);
   print('', 'Health (GET /health):', await healthBody(app));
   await observer.stop();

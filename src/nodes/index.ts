@@ -15,6 +15,12 @@ export {
 export { PatternLearningNode } from './pattern-learning/pattern-learning.node.js';
 export * from './pattern-storage/pattern.store.js';
 export { InMemoryPatternStore } from './pattern-storage/in-memory-pattern.store.js';
+export { PostgresPatternStore } from './pattern-storage/postgres-pattern.store.js';
+export {
+  PATTERN_SQL_CLIENT,
+  type SqlClient,
+  type SqlResult,
+} from './pattern-storage/sql-client.interface.js';
 export {
   patternStoredSchema,
   type PatternStoredPayload,

@@ -1,4 +1,10 @@
-import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
+import {
+  Module,
+  type DynamicModule,
+  type ModuleMetadata,
+  type Provider,
+  type Type,
+} from '@nestjs/common';
 import {
   DEFAULT_PROMOTION_THRESHOLD,
   PATTERN_PROMOTION_THRESHOLD,
@@ -14,6 +20,16 @@ export interface PatternNodesOptions {
   store?: Type<PatternStore> | PatternStore;
   /** Occurrences at which a candidate is validated automatically. @default 3 */
   promotionThreshold?: number;
+  /**
+   * Providers the store needs (for `PostgresPatternStore`: `PATTERN_SQL_CLIENT`, e.g.
+   * `{ provide: PATTERN_SQL_CLIENT, useExisting: IntelligenceDatabase }`).
+   */
+  providers?: Provider[];
+  /**
+   * Modules those providers need (e.g. the app's `IntelligenceModule.forRoot(...)`, the very
+   * object the app imports, so it stays one instance).
+   */
+  imports?: ModuleMetadata['imports'];
 }
 
 /**
@@ -35,8 +51,8 @@ export interface PatternNodesOptions {
 export class PatternNodesModule {
   /** The module with its defaults replaced (providers given here override the static ones). */
   static register(options: PatternNodesOptions = {}): DynamicModule {
-    const providers: Provider[] = [];
-    const { store, promotionThreshold } = options;
+    const { store, promotionThreshold, imports = [] } = options;
+    const providers: Provider[] = [...(options.providers ?? [])];
     if (typeof store === 'function') providers.push({ provide: PatternStore, useClass: store });
     else if (store) providers.push({ provide: PatternStore, useValue: store });
     if (promotionThreshold !== undefined) {
@@ -47,6 +63,6 @@ export class PatternNodesModule {
       }
       providers.push({ provide: PATTERN_PROMOTION_THRESHOLD, useValue: promotionThreshold });
     }
-    return { module: PatternNodesModule, providers, exports: [PatternStore] };
+    return { module: PatternNodesModule, imports, providers, exports: [PatternStore] };
   }
 }

@@ -251,7 +251,7 @@ describe('the intelligence service, whole app over HTTP', () => {
     await run('npm', ['run', 'build', '--silent'], { cwd: process.cwd() });
     const { stdout } = await run('node', ['dist/demo/demo.js'], {
       cwd: process.cwd(),
-      env: { ...process.env, KAFKA_BROKERS: '' },
+      env: { ...process.env, KAFKA_BROKERS: '', DATABASE_URL: '' },
     });
     expect(stdout).toContain('Intelligence demo on the embedded bus');
     expect(stdout).toMatch(/Patterns learned: +[1-9]\d* in \d+ batch/);
@@ -283,7 +283,7 @@ describe('the intelligence service, whole app over HTTP', () => {
     await run('npm', ['run', 'build', '--silent'], { cwd: process.cwd() });
     const { stdout } = await run('node', ['dist/demo/demo.js'], {
       cwd: process.cwd(),
-      env: { ...process.env, KAFKA_BROKERS: kafkaBrokers().join(',') },
+      env: { ...process.env, KAFKA_BROKERS: kafkaBrokers().join(','), DATABASE_URL: '' },
       timeout: 90_000,
     });
     expect(stdout).toMatch(/Intelligence demo on Kafka at .* \(group omniintelligence-demo-/);

@@ -120,6 +120,36 @@ export function describePatternStoreContract(name: string, harness: PatternStore
       expect((await store.get(id))?.transitions).toEqual([promote, retire]);
     });
 
+    it('upserts a batch: results in input order, a repeat in the batch merged, not created', async () => {
+      const store = await harness.createStore();
+      const other = ['Grep'];
+      const grep = (occurrences: number, sessionId: string) => ({
+        pattern_id: patternIdOf(other),
+        sequence: other,
+        occurrences,
+        session_id: sessionId,
+      });
+      await store.upsert(learned(2, 's-0'));
+      const results = await store.upsertMany([grep(1, 's-1'), learned(4, 's-1'), grep(3, 's-2')]);
+      expect(results.map((result) => [result.record.sequence, result.created])).toEqual([
+        [other, true],
+        [sequence, false],
+        [other, false],
+      ]);
+      expect(await store.get(patternIdOf(other))).toMatchObject({
+        occurrences: 3,
+        sessions: ['s-1', 's-2'],
+      });
+      expect(await store.get(patternIdOf(sequence))).toMatchObject({
+        occurrences: 4,
+        sessions: ['s-0', 's-1'],
+      });
+      expect(await store.upsertMany([])).toEqual([]);
+      await expect(
+        store.upsertMany([{ ...learned(1, 's-3'), sequence: ['Bash'] }]),
+      ).rejects.toThrow(PatternIdConflictError);
+    });
+
     it('hands out snapshots that cannot change the store', async () => {
       const store = await harness.createStore();
       const { record } = await store.upsert(learned(2));

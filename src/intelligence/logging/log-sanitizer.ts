@@ -1,4 +1,4 @@
-import { inspect } from 'node:util';
+import { inspect, types } from 'node:util';
 import {
   EMAIL_PATTERN,
   IP_PATTERN,
@@ -65,7 +65,10 @@ export class LogSanitizer {
   /** `Name: message` of an error (or anything thrown), sanitized. */
   describeError(error: unknown): string {
     try {
-      if (error instanceof Error) return this.sanitize(`${error.name}: ${error.message}`);
+      // isNativeError: an error made in another realm (a vm context, jest's sandbox) is one too.
+      if (error instanceof Error || types.isNativeError(error)) {
+        return this.sanitize(`${error.name}: ${error.message}`);
+      }
       if (typeof error === 'string') return this.sanitize(error);
       return this.sanitize(inspect(error, { depth: 3, breakLength: Infinity }));
     } catch {
@@ -90,7 +93,7 @@ export class LogSanitizer {
     if (value === null || typeof value !== 'object') {
       return typeof value === 'function' || typeof value === 'symbol' ? undefined : value;
     }
-    if (value instanceof Error) return this.describeError(value);
+    if (value instanceof Error || types.isNativeError(value)) return this.describeError(value);
     if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
     if (seen.has(value)) return '[Circular]';
     if (depth >= MAX_DEPTH) return '[Object]';

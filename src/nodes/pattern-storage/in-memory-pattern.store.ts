@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { LearnedPattern, PatternStatus } from '../shared/pattern.schema.js';
 import {
+  MAX_PATTERN_SESSIONS,
+  PATTERN_MAX_SESSIONS,
   PatternIdConflictError,
   PatternStore,
   type PatternRecord,
@@ -20,10 +22,21 @@ interface StoredPattern {
   readonly transitions: PatternTransition[];
 }
 
-/** The default `PatternStore`: a map in this process (lost on restart, not shared). */
+/**
+ * The default `PatternStore`: a map in this process (lost on restart, not shared). Keeps the
+ * most recent `maxSessions` sessions per pattern, first seen first, as the PostgreSQL one does.
+ */
 @Injectable()
 export class InMemoryPatternStore extends PatternStore {
   private readonly patterns = new Map<string, StoredPattern>();
+
+  constructor(
+    @Optional()
+    @Inject(PATTERN_MAX_SESSIONS)
+    private readonly maxSessions: number = MAX_PATTERN_SESSIONS,
+  ) {
+    super();
+  }
 
   upsert(pattern: LearnedPattern): Promise<UpsertResult> {
     const stored = this.patterns.get(pattern.pattern_id);
@@ -49,7 +62,14 @@ export class InMemoryPatternStore extends PatternStore {
       );
     }
     stored.occurrences = Math.max(stored.occurrences, pattern.occurrences);
-    stored.sessions.add(pattern.session_id);
+    if (!stored.sessions.has(pattern.session_id)) {
+      stored.sessions.add(pattern.session_id);
+      // A Set iterates in insertion order: the first one is the oldest.
+      for (const oldest of stored.sessions) {
+        if (stored.sessions.size <= this.maxSessions) break;
+        stored.sessions.delete(oldest);
+      }
+    }
     return Promise.resolve({ created: false, record: snapshot(stored) });
   }
 

@@ -15,8 +15,8 @@ import { PatternIdConflictError, PatternStore, type UpsertResult } from './patte
 import type { PatternStoredPayload } from './pattern-storage.schema.js';
 
 /**
- * Stores learned patterns (idempotent upsert into the `PatternStore`) and publishes one
- * `pattern-stored` event per pattern, keyed by pattern id.
+ * Stores learned patterns (one idempotent `upsertMany` of the batch into the `PatternStore`)
+ * and publishes one `pattern-stored` event per pattern, keyed by pattern id.
  */
 @IntelligenceNode({
   name: 'pattern-storage',
@@ -32,8 +32,7 @@ export class PatternStorageNode {
   async storePatterns(event: IntelligenceEvent, ctx: DispatchContext): Promise<void> {
     const batch = parsePayload(patternLearnedSchema, event.payload, 'pattern-learned event');
     batch.patterns.forEach(checkPatternId);
-    for (const pattern of batch.patterns) {
-      const { created, record } = await this.upsert(pattern);
+    for (const { created, record } of await this.upsertMany(batch.patterns)) {
       const stored: PatternStoredPayload = {
         pattern_id: record.pattern_id,
         sequence: [...record.sequence],
@@ -45,9 +44,9 @@ export class PatternStorageNode {
     }
   }
 
-  private async upsert(pattern: LearnedPattern): Promise<UpsertResult> {
+  private async upsertMany(patterns: readonly LearnedPattern[]): Promise<UpsertResult[]> {
     try {
-      return await this.store.upsert(pattern);
+      return await this.store.upsertMany(patterns);
     } catch (error) {
       if (error instanceof PatternIdConflictError) {
         throw new PermanentHandlerError(error.message, { cause: error });

@@ -1,5 +1,11 @@
 import type { LearnedPattern, PatternStatus } from '../shared/pattern.schema.js';
 
+/** Sessions kept per pattern: the most recent ones, first seen first. */
+export const MAX_PATTERN_SESSIONS = 100;
+
+/** Injection token of the session bound (optional; `MAX_PATTERN_SESSIONS` by default). */
+export const PATTERN_MAX_SESSIONS = Symbol('PATTERN_MAX_SESSIONS');
+
 /** A status change as the store remembers it. */
 export interface PatternTransition {
   readonly from_status: PatternStatus;
@@ -18,7 +24,7 @@ export interface PatternRecord {
   readonly occurrences: number;
   readonly status: PatternStatus;
   readonly first_seen_session: string;
-  /** Sessions the pattern was learned from, first seen first. */
+  /** Sessions the pattern was learned from, first seen first (the most recent `MAX_PATTERN_SESSIONS`). */
   readonly sessions: readonly string[];
   /** Status changes, oldest first. */
   readonly transitions: readonly PatternTransition[];
@@ -48,10 +54,21 @@ export class PatternIdConflictError extends Error {
 export abstract class PatternStore {
   /**
    * Creates the pattern as a `candidate`, or merges into the stored one: occurrences by
-   * maximum, the session added; status kept. Idempotent. Rejects with
-   * `PatternIdConflictError` when the id is stored with another sequence.
+   * maximum, the session added (the oldest dropped beyond the bound); status kept.
+   * Idempotent. Rejects with `PatternIdConflictError` when the id is stored with another
+   * sequence.
    */
   abstract upsert(pattern: LearnedPattern): Promise<UpsertResult>;
+
+  /**
+   * Upserts a batch; results in input order. The default runs one `upsert` after the other
+   * (stopping at the first rejection); an adapter may do it in one round trip.
+   */
+  async upsertMany(patterns: readonly LearnedPattern[]): Promise<UpsertResult[]> {
+    const results: UpsertResult[] = [];
+    for (const pattern of patterns) results.push(await this.upsert(pattern));
+    return results;
+  }
 
   abstract get(patternId: string): Promise<PatternRecord | undefined>;
 

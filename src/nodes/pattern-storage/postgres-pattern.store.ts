@@ -5,6 +5,8 @@ import {
   type PatternStatus,
 } from '../shared/pattern.schema.js';
 import {
+  MAX_PATTERN_SESSIONS,
+  PATTERN_MAX_SESSIONS,
   PatternIdConflictError,
   PatternStore,
   type PatternRecord,
@@ -15,11 +17,8 @@ import {
 } from './pattern.store.js';
 import { PATTERN_SQL_CLIENT, type SqlClient } from './sql-client.interface.js';
 
-/** Sessions kept per pattern: the most recent ones, first seen first. */
-export const MAX_PATTERN_SESSIONS = 100;
-
-/** Injection token of the session bound (optional; `MAX_PATTERN_SESSIONS` by default). */
-export const PATTERN_MAX_SESSIONS = Symbol('PATTERN_MAX_SESSIONS');
+// Defined by the port (every store keeps the same bound); re-exported where they used to be.
+export { MAX_PATTERN_SESSIONS, PATTERN_MAX_SESSIONS };
 
 const TABLE = 'intelligence_patterns';
 const COLUMNS =
@@ -98,7 +97,7 @@ export class PostgresPatternStore extends PatternStore {
    * pattern after the whole batch. Rejects with `PatternIdConflictError` when an id is stored
    * (or repeated) with another sequence; the batch's other patterns are stored.
    */
-  async upsertMany(patterns: readonly LearnedPattern[]): Promise<UpsertResult[]> {
+  override async upsertMany(patterns: readonly LearnedPattern[]): Promise<UpsertResult[]> {
     if (patterns.length === 0) return [];
     const merged = this.merge(patterns);
     const upserted = await this.sql.query<PatternRow>(UPSERT, [

@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from '@jest/globals';
 import { LogSanitizer, SANITIZER_FAILED } from '../../../src/intelligence/logging/log-sanitizer.js';
 
@@ -155,6 +156,14 @@ describe('LogSanitizer', () => {
       'TypeError: cannot reach https://[REDACTED]@broker:9093',
     );
     expect(sanitizer.describeError('password=abc')).toBe('password=[REDACTED]');
+  });
+
+  it('describes an error from another realm by name and message only, no stack', () => {
+    const foreign: unknown = runInNewContext(
+      'e = new Error("connect ECONNREFUSED 127.0.0.1:5432"); e.name = "Error"; e',
+    );
+    expect(foreign instanceof Error).toBe(false);
+    expect(sanitizer.describeError(foreign)).toBe('Error: connect ECONNREFUSED 127.0.0.1:5432');
   });
 
   it('fails closed: a sanitizer that breaks logs a placeholder, never the raw text', () => {

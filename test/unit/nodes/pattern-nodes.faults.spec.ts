@@ -2,12 +2,16 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import type { OutgoingMessage } from '../../../src/intelligence/bus/bus-message.interface.js';
 import {
   InMemoryPatternStore,
+  PATTERN_LEARNED_TOPIC,
   PATTERN_LEARNING_TOPIC,
   PATTERN_LIFECYCLE_TRANSITIONED_TOPIC,
+  PATTERN_STORED_TOPIC,
   patternIdOf,
   PatternNodesModule,
+  type LearnedPattern,
   type StatusChange,
   type StatusChangeResult,
+  type UpsertResult,
 } from '../../../src/nodes/index.js';
 import { FaultyBus } from '../../support/faulty-bus.js';
 import { pause, waitFor } from '../../support/wait-for.js';
@@ -52,6 +56,59 @@ class RacingStore extends InMemoryPatternStore {
     return super.setStatus(patternId, change);
   }
 }
+
+/** Counts the store calls the storage node makes. */
+class CountingStore extends InMemoryPatternStore {
+  readonly batches: number[] = [];
+  override upsertMany(patterns: readonly LearnedPattern[]): Promise<UpsertResult[]> {
+    this.batches.push(patterns.length);
+    return super.upsertMany(patterns);
+  }
+}
+
+describe('pattern storage', () => {
+  let chain: PatternChain | undefined;
+
+  afterEach(async () => {
+    await chain?.close();
+    chain = undefined;
+  });
+
+  it('stores a learned batch with one upsertMany, then announces each pattern', async () => {
+    const store = new CountingStore();
+    const c = (chain = await PatternChain.start(PatternNodesModule.register({ store })));
+    await c.send(PATTERN_LEARNING_TOPIC, sessionPayload('s-1', READ_EDIT_BASH_X3));
+    await c.settled(4, 1);
+    expect(store.batches).toEqual([4]);
+    expect(c.bus.envelopes(PATTERN_STORED_TOPIC).map((e) => e.payload)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ pattern_id: REB_ID, created: true })]),
+    );
+  });
+
+  it('dead-letters a batch whose pattern id is stored with another sequence', async () => {
+    const store = new CountingStore();
+    await store.upsert({
+      pattern_id: REB_ID,
+      sequence: ['Grep'],
+      occurrences: 1,
+      session_id: 's-0',
+    });
+    const c = (chain = await PatternChain.start(PatternNodesModule.register({ store })));
+    await c.send(PATTERN_LEARNING_TOPIC, sessionPayload('s-1', READ_EDIT_BASH_X3));
+    const deadLetters = () =>
+      c.bus.published.filter((entry) => entry.topic === 'onex.dlq.events.v1');
+    await waitFor(() => deadLetters().length === 1, 'the learned batch dead-lettered');
+    expect(deadLetters()[0]?.message.headers).toMatchObject({
+      original_topic: PATTERN_LEARNED_TOPIC,
+      failure_class: 'PermanentHandlerError',
+      attempts: '1',
+    });
+    expect(deadLetters()[0]?.message.headers?.failure_reason).toContain(
+      `Pattern id ${REB_ID} is stored for ["Grep"]`,
+    );
+    expect(c.bus.envelopes(PATTERN_STORED_TOPIC)).toEqual([]);
+  });
+});
 
 describe('pattern lifecycle under faults', () => {
   let chain: PatternChain | undefined;
