@@ -4,6 +4,7 @@ export * from './bus/bus.errors.js';
 export { EventBus } from './bus/event-bus.js';
 export { InMemoryEventBus, type InMemoryEventBusOptions } from './bus/in-memory-event-bus.js';
 export { KafkaEventBus } from './bus/kafka-event-bus.js';
+export { PlatformaticKafkaEventBus } from './bus/platformatic-event-bus.js';
 export type { KafkaBusOptions } from './bus/kafka-bus.options.js';
 export type { TopicSpec } from './bus/kafka-topic-admin.js';
 export { DispatchEngine, DispatchEngineStateError } from './dispatch/dispatch.engine.js';

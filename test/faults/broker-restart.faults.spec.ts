@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { now, sleep } from './support/clock.js';
+import { faultClients } from './support/fault-clients.js';
 import { Verdict } from './support/fault-table.js';
 import { recoveryMs } from './support/journal-audit.js';
 import { ALL_PARTITIONS, numbered, Scenario } from './support/scenario.js';
@@ -12,8 +13,8 @@ const RECOVERY_BOUND_MS = 20_000;
  * b. The broker is killed with SIGKILL mid-stream and restarted on its data 3 s later, under two
  * workers on the default 30 s session timeout; the producer keeps sending once it is back.
  */
-describe('fault: broker-restart', () => {
-  const scenario = new Scenario('broker-restart');
+describe.each(faultClients())('fault: broker-restart (%s)', (client) => {
+  const scenario = new Scenario('broker-restart', client);
 
   beforeAll(async () => {
     await scenario.startBroker();

@@ -1,5 +1,6 @@
 import { afterAll, describe, it } from '@jest/globals';
 import { now, sleep } from './support/clock.js';
+import { faultClients } from './support/fault-clients.js';
 import { Verdict } from './support/fault-table.js';
 import { numbered, reservePort, Scenario } from './support/scenario.js';
 
@@ -11,8 +12,8 @@ const WIRED_BOUND_MS = 30_000;
  * d. One headless worker starts while no broker runs on its port: it must stay up, then wire by
  * itself once a broker starts there, and handle everything.
  */
-describe('fault: headless-broker-down', () => {
-  const scenario = new Scenario('headless-broker-down');
+describe.each(faultClients())('fault: headless-broker-down (%s)', (client) => {
+  const scenario = new Scenario('headless-broker-down', client);
 
   afterAll(() => scenario.teardown(), 60_000);
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
+import { faultClients } from './support/fault-clients.js';
 import { Verdict } from './support/fault-table.js';
 import { readDeadLetters } from './support/fault-kafka.js';
 import type { MessageKind, NumberedMessage } from './support/fault-producer.js';
@@ -14,8 +15,8 @@ function kindOf(n: number): MessageKind {
 }
 
 /** g. Poison among good messages: every good one handled, every poison one dead-lettered. */
-describe('fault: poison-mix', () => {
-  const scenario = new Scenario('poison-mix');
+describe.each(faultClients())('fault: poison-mix (%s)', (client) => {
+  const scenario = new Scenario('poison-mix', client);
 
   beforeAll(async () => {
     await scenario.startBroker();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { sleep } from './support/clock.js';
+import { faultClients } from './support/fault-clients.js';
 import { Verdict } from './support/fault-table.js';
 import type { FaultWorker, WorkerExit } from './support/fault-worker-process.js';
 import { numbered, Scenario } from './support/scenario.js';
@@ -14,8 +15,8 @@ const EXIT_BOUND_MS = 30_000;
  * e. Three workers; every 2 s while 8000 messages stream in over 16 s, one worker gets SIGTERM
  * or a new one starts (2 to 3 stay alive): a rebalance every 2 s.
  */
-describe('fault: rebalance-storm', () => {
-  const scenario = new Scenario('rebalance-storm');
+describe.each(faultClients())('fault: rebalance-storm (%s)', (client) => {
+  const scenario = new Scenario('rebalance-storm', client);
 
   beforeAll(async () => {
     await scenario.startBroker();

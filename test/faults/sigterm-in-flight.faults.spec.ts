@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { now } from './support/clock.js';
+import { faultClients } from './support/fault-clients.js';
 import { Verdict } from './support/fault-table.js';
 import { recoveryMs } from './support/journal-audit.js';
 import { numbered, Scenario } from './support/scenario.js';
@@ -11,8 +12,8 @@ const EXIT_MARGIN_MS = 15_000;
 const WORKER_ENV = { CONCURRENCY: 4, HANDLE_MS: 300, DRAIN_TIMEOUT_MS };
 
 /** c. SIGTERM to one of two workers while up to 4 handlers per partition are in flight. */
-describe('fault: sigterm-in-flight', () => {
-  const scenario = new Scenario('sigterm-in-flight');
+describe.each(faultClients())('fault: sigterm-in-flight (%s)', (client) => {
+  const scenario = new Scenario('sigterm-in-flight', client);
 
   beforeAll(async () => {
     await scenario.startBroker();

@@ -98,3 +98,33 @@ describe('IntelligenceModule options', () => {
     await expect(compile).rejects.toThrow(/"dispatch\.maxAttempts"/);
   });
 });
+
+describe('IntelligenceModule options: bus.client', () => {
+  const kafka = (client: unknown) =>
+    ({
+      serviceName: 'svc',
+      bus: { kind: 'kafka', brokers: ['127.0.0.1:9092'], client },
+    }) as IntelligenceModuleOptions;
+
+  it.each(['kafkajs', 'platformatic', undefined])('accepts client %s', (client) => {
+    expect(() => {
+      validateIntelligenceOptions(kafka(client));
+    }).not.toThrow();
+  });
+
+  it.each(['rdkafka', 'KafkaJS', 42, null])(
+    'names bus.client for %p and lists the clients',
+    (client) => {
+      let error: unknown;
+      try {
+        validateIntelligenceOptions(kafka(client));
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(IntelligenceOptionsError);
+      expect((error as IntelligenceOptionsError).field).toBe('bus.client');
+      expect((error as Error).message).toContain("'kafkajs'");
+      expect((error as Error).message).toContain("'platformatic'");
+    },
+  );
+});

@@ -10,6 +10,8 @@ export const TABLE_FILE = path.join(FAULTS_DIR, 'table.json');
 /** One row of the suite's table (printed by faults.global-teardown.mjs). */
 export interface FaultRow {
   scenario: string;
+  /** The Kafka client the workers ran on (`bus.client`). */
+  client: string;
   n: number;
   lost: number;
   duplicates: number;
@@ -34,10 +36,12 @@ export function readRows(): FaultRow[] {
   }
 }
 
-/** Adds `row` to the table, replacing an earlier row of the same scenario. */
+/** Adds `row` to the table, replacing an earlier row of the same scenario and client. */
 export function recordRow(row: FaultRow): void {
   mkdirSync(FAULTS_DIR, { recursive: true });
-  const rows = readRows().filter((other) => other.scenario !== row.scenario);
+  const rows = readRows().filter(
+    (other) => other.scenario !== row.scenario || other.client !== row.client,
+  );
   rows.push(row);
   writeFileSync(TABLE_FILE, `${JSON.stringify(rows, null, 2)}\n`);
 }

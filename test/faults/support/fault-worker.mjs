@@ -4,7 +4,8 @@
 // Plain ESM on the BUILT library (`npm run test:faults` builds first): decorators are applied
 // by calling them.
 //
-// Environment: KAFKA_BROKERS, GROUP_ID, TOPIC, JOURNAL, WORKER_NAME (required); CONCURRENCY (1),
+// Environment: KAFKA_BROKERS, GROUP_ID, TOPIC, JOURNAL, WORKER_NAME (required); KAFKA_CLIENT
+// (kafkajs | platformatic, default kafkajs: the library's `bus.client`); CONCURRENCY (1),
 // SESSION_TIMEOUT_MS (30000, the library default), HEARTBEAT_INTERVAL_MS (1000),
 // DRAIN_TIMEOUT_MS (10000), HANDLE_MS (0), SLOW_KEY + SLOW_MS, TOPIC_PARTITIONS (6, for a topic
 // the bus creates itself), LOG_LEVEL (error,warn), MAX_LIFETIME_MS (600000), FAULTS_LIBRARY.
@@ -58,6 +59,12 @@ const groupId = required('GROUP_ID');
 const topic = required('TOPIC');
 const journalPath = required('JOURNAL');
 const worker = required('WORKER_NAME');
+const kafkaClient = env.KAFKA_CLIENT || 'kafkajs';
+if (!['kafkajs', 'platformatic'].includes(kafkaClient)) {
+  throw new Error(
+    `fault-worker: KAFKA_CLIENT must be kafkajs or platformatic (got ${kafkaClient})`,
+  );
+}
 const concurrency = int('CONCURRENCY', 1);
 const sessionTimeoutMs = int('SESSION_TIMEOUT_MS', 30_000);
 const heartbeatIntervalMs = int('HEARTBEAT_INTERVAL_MS', 1_000);
@@ -115,6 +122,7 @@ Module({
       serviceName: 'fault-worker',
       bus: {
         kind: 'kafka',
+        client: kafkaClient,
         brokers,
         clientId: `fault-${worker}`,
         groupId,

@@ -13,15 +13,18 @@ const ORDER = [
   'slow-key',
   'poison-mix',
 ];
+const CLIENTS = ['kafkajs', 'platformatic'];
 /** @param {string} scenario */
 const rank = (scenario) => (ORDER.includes(scenario) ? ORDER.indexOf(scenario) : ORDER.length);
+/** @param {string | undefined} client */
+const clientRank = (client) => (CLIENTS.includes(client ?? '') ? CLIENTS.indexOf(client ?? '') : 9);
 
 /** @param {unknown} value */
 const cell = (value) => (value === null || value === undefined ? '-' : String(value));
 
 /**
- * Prints the suite's table: one row per scenario (see test/faults/support/fault-table.ts), then
- * the failed checks and notes of each.
+ * Prints the suite's table: one row per scenario and Kafka client (see
+ * test/faults/support/fault-table.ts), then the failed checks and notes of each.
  */
 export default function faultsGlobalTeardown() {
   /** @type {import('./fault-table.js').FaultRow[]} */
@@ -32,9 +35,12 @@ export default function faultsGlobalTeardown() {
     process.stdout.write('\nFault suite: no scenario recorded a row.\n');
     return;
   }
-  rows.sort((a, b) => rank(a.scenario) - rank(b.scenario));
+  rows.sort(
+    (a, b) => rank(a.scenario) - rank(b.scenario) || clientRank(a.client) - clientRank(b.client),
+  );
   const header = [
     'scenario',
+    'client',
     'N',
     'lost',
     'dup',
@@ -46,6 +52,7 @@ export default function faultsGlobalTeardown() {
   ];
   const body = rows.map((row) => [
     row.scenario,
+    cell(row.client),
     cell(row.n),
     cell(row.lost),
     cell(row.duplicates),
@@ -56,13 +63,13 @@ export default function faultsGlobalTeardown() {
     row.result,
   ]);
   const widths = header.map((title, i) => Math.max(title.length, ...body.map((r) => r[i].length)));
-  const numeric = new Set([1, 2, 3, 4, 5, 7]);
+  const numeric = new Set([2, 3, 4, 5, 6, 8]);
   const line = (cells) =>
     `| ${cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
   const rule = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`;
   const out = ['', 'Fault suite', line(header), rule, ...body.map(line), ''];
   for (const row of rows) {
-    out.push(`${row.scenario}: recover = ${row.recoverFrom}`);
+    out.push(`${row.scenario} (${cell(row.client)}): recover = ${row.recoverFrom}`);
     for (const failed of row.failed) out.push(`  FAILED  ${failed}`);
     for (const note of row.notes) out.push(`  note    ${note}`);
   }

@@ -8,6 +8,7 @@ import {
 } from '../../../scripts/kafka/broker.mjs';
 import { uniqueGroup, uniqueTopic } from '../../support/unique-names.js';
 import { now, sleep } from './clock.js';
+import type { FaultClient } from './fault-clients.js';
 import { createTopic } from './fault-kafka.js';
 import {
   FaultProducer,
@@ -48,9 +49,10 @@ export async function reservePort(): Promise<number> {
 export type Production = Promise<{ report?: ProduceReport; error?: Error }>;
 
 /**
- * One scenario: its dedicated broker, a fresh 6-partition topic and group, its workers and
- * producer, and its directory of journals and worker logs (`.cache/faults/<name>/`).
- * `teardown()` kills whatever is still running, test failed or not.
+ * One scenario on one Kafka client: its dedicated broker, a fresh 6-partition topic and group,
+ * its workers (`bus.client` = `client`, through `KAFKA_CLIENT`) and producer, and its directory
+ * of journals and worker logs (`.cache/faults/<name>/<client>/`). `teardown()` kills whatever
+ * is still running, test failed or not.
  */
 export class Scenario {
   readonly dir: string;
@@ -58,17 +60,21 @@ export class Scenario {
   readonly groupId: string;
   readonly journals: Journals;
   readonly workers: FaultWorker[] = [];
-  readonly startedAt = now();
+  /** When the scenario began (its broker started, or its broker address was set). */
+  private startedAt: number | undefined;
   broker: BrokerHandle | undefined;
   private brokerList: string[] | undefined;
   private producer: FaultProducer | undefined;
 
-  constructor(readonly name: string) {
-    this.dir = path.join(FAULTS_DIR, name);
+  constructor(
+    readonly name: string,
+    readonly client: FaultClient = 'kafkajs',
+  ) {
+    this.dir = path.join(FAULTS_DIR, name, client);
     rmSync(this.dir, { recursive: true, force: true });
     mkdirSync(this.dir, { recursive: true });
-    this.topic = uniqueTopic(`faults-${name}`);
-    this.groupId = uniqueGroup(`faults-${name}`);
+    this.topic = uniqueTopic(`faults-${name}-${client}`);
+    this.groupId = uniqueGroup(`faults-${name}-${client}`);
     this.journals = new Journals(this.dir);
   }
 
@@ -79,10 +85,12 @@ export class Scenario {
 
   /** Workers point here before a broker runs (headless-broker-down). */
   useBrokers(brokers: string[]): void {
+    this.startedAt ??= now();
     this.brokerList = brokers;
   }
 
   async startBroker(options: StartBrokerOptions = {}): Promise<BrokerHandle> {
+    this.startedAt ??= now();
     this.broker = await startBroker(options);
     this.brokerList = this.broker.brokers;
     return this.broker;
@@ -99,7 +107,7 @@ export class Scenario {
       groupId: this.groupId,
       topic: this.topic,
       dir: this.dir,
-      env,
+      env: { KAFKA_CLIENT: this.client, ...env },
     });
     this.workers.push(worker);
     return worker;
@@ -193,6 +201,7 @@ export class Scenario {
   ): Omit<FaultRow, 'result' | 'failed'> {
     return {
       scenario: this.name,
+      client: this.client,
       n,
       lost: result.lost.length,
       duplicates: result.duplicates,
@@ -200,7 +209,7 @@ export class Scenario {
       recoverMs: recover.ms === null ? null : msOrNever(recover.ms),
       recoverFrom: recover.from,
       gapsMs: ALL_PARTITIONS.map((partition) => result.longestGapMs[partition] ?? 0),
-      seconds: Math.round((now() - this.startedAt) / 100) / 10,
+      seconds: Math.round((now() - (this.startedAt ?? now())) / 100) / 10,
       notes: [
         ...notes,
         ...(result.duplicates === 0
@@ -217,5 +226,44 @@ export class Scenario {
     await this.producer?.stop();
     await Promise.all(this.workers.map((worker) => worker.kill9()));
     await this.broker?.cleanup();
+  }
+}
+
+/**
+ * One scenario per Kafka client, for a spec that runs its clients at the same time
+ * (`it.concurrent.each(set.clients)`): each has its own broker, topic, group and workers.
+ */
+export class ScenarioSet {
+  private readonly scenarios: Map<FaultClient, Scenario>;
+
+  constructor(
+    name: string,
+    readonly clients: FaultClient[],
+  ) {
+    this.scenarios = new Map(clients.map((client) => [client, new Scenario(name, client)]));
+  }
+
+  get all(): Scenario[] {
+    return [...this.scenarios.values()];
+  }
+
+  of(client: FaultClient): Scenario {
+    const scenario = this.scenarios.get(client);
+    if (!scenario) throw new Error(`no scenario for client ${client}`);
+    return scenario;
+  }
+
+  /** Starts every scenario's broker and creates its topic, all at once. */
+  async startBrokers(): Promise<void> {
+    await Promise.all(
+      this.all.map(async (scenario) => {
+        await scenario.startBroker();
+        await scenario.createTopic();
+      }),
+    );
+  }
+
+  async teardown(): Promise<void> {
+    await Promise.all(this.all.map((scenario) => scenario.teardown()));
   }
 }

@@ -1,0 +1,144 @@
+import type { Consumer } from '@platformatic/kafka';
+import { platformaticErrorTree } from './platformatic-failure-classifier.js';
+import type { GroupRequests } from './platformatic-group-requests.js';
+import { backoffDelay, type BackoffRange } from './redelivery-backoff.js';
+
+/** Backoff of a rejoin that failed (the broker away, say). */
+const REJOIN: BackoffRange = { initialMs: 500, maxMs: 5_000 };
+
+export interface KeeperEvents {
+  /** The membership could not be kept or regained (yet); it is retried. */
+  lost(error: unknown): void;
+  /** Heartbeats of the kept membership pass again. */
+  kept(): void;
+}
+
+/** Whether a group error means the member must join again (its generation or id is gone). */
+export function needsRejoin(error: unknown): boolean {
+  return platformaticErrorTree(error).some(
+    (e) => (e as { needsRejoin?: unknown }).needsRejoin === true,
+  );
+}
+
+/**
+ * Keeps a consumer's group membership after @platformatic/kafka 1.x stopped doing so itself.
+ *
+ * - A heartbeat that fails for any reason but a rebalance (the broker unreachable, a timeout)
+ *   ends the client's heartbeat loop for good: `Consumer#heartbeat` cancels its timer and then
+ *   `refresh()`es the cleared one (node_modules/@platformatic/kafka/dist/clients/consumer/
+ *   consumer.js, `#heartbeat`). From then on this keeper heartbeats in its place, so a broker
+ *   blip costs no rebalance; once the broker says the generation or member is gone, it rejoins.
+ * - A rejoin the client gave up on (its `error` event) is retried with backoff.
+ *
+ * A successful join (the client's heartbeats run again) stops it: call `joined()`.
+ */
+export class MembershipKeeper {
+  private timer: NodeJS.Timeout | undefined;
+  private beating = false;
+  private rejoinTimer: NodeJS.Timeout | undefined;
+  private rejoining = false;
+  private failures = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly requests: GroupRequests,
+    private readonly heartbeatIntervalMs: number,
+    private readonly events: KeeperEvents,
+  ) {}
+
+  /** Whether the membership is in doubt now (heartbeats taken over, or a rejoin pending). */
+  get active(): boolean {
+    return this.timer !== undefined || this.rejoinTimer !== undefined || this.rejoining;
+  }
+
+  /** The client's heartbeat loop stopped on `error`: heartbeat in its place. */
+  heartbeatStopped(error: unknown): void {
+    if (this.stopped) return;
+    if (needsRejoin(error)) {
+      this.rejoinSoon(0);
+      return;
+    }
+    this.events.lost(error);
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      void this.beat();
+    }, this.heartbeatIntervalMs);
+    this.timer.unref();
+  }
+
+  /** The client gave up a rejoin (`error` event): try again with backoff. */
+  rejoinFailed(error: unknown): void {
+    if (this.stopped) return;
+    this.events.lost(error);
+    this.failures += 1;
+    this.rejoinSoon(backoffDelay(this.failures, REJOIN));
+  }
+
+  /** The consumer joined: its own heartbeats run again. */
+  joined(): void {
+    this.stopBeating();
+    clearTimeout(this.rejoinTimer);
+    this.rejoinTimer = undefined;
+    this.failures = 0;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.joined();
+  }
+
+  private async beat(): Promise<void> {
+    if (this.beating || this.stopped) return;
+    this.beating = true;
+    try {
+      await this.requests.heartbeat();
+      this.events.kept();
+    } catch (error) {
+      if (this.halted) return;
+      if (needsRejoin(error) || this.consumer.memberId === null) {
+        this.stopBeating();
+        this.rejoinSoon(0);
+      } else {
+        this.events.lost(error);
+      }
+    } finally {
+      this.beating = false;
+    }
+  }
+
+  /** Read through a getter: `stop()` may have run while a heartbeat was awaited. */
+  private get halted(): boolean {
+    return this.stopped;
+  }
+
+  private stopBeating(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private rejoinSoon(delayMs: number): void {
+    if (this.stopped || this.rejoinTimer || this.rejoining) return;
+    this.stopBeating();
+    this.rejoinTimer = setTimeout(() => {
+      this.rejoinTimer = undefined;
+      void this.rejoin();
+    }, delayMs);
+  }
+
+  /** Joins again (through the subscription's before-join drain); backs off while it fails. */
+  private async rejoin(): Promise<void> {
+    this.rejoining = true;
+    let failure: unknown;
+    try {
+      await this.consumer.joinGroup({});
+    } catch (error) {
+      failure = error;
+    }
+    this.rejoining = false;
+    if (failure === undefined || this.stopped) return;
+    this.events.lost(failure);
+    this.failures += 1;
+    this.rejoinSoon(backoffDelay(this.failures, REJOIN));
+  }
+}

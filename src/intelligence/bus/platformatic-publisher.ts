@@ -1,0 +1,69 @@
+import type { Producer } from '@platformatic/kafka';
+import type { OutgoingMessage } from './bus-message.interface.js';
+import type { KafkaBusOptions } from './kafka-bus.options.js';
+import { keyBuffer, toBuffer } from './message-codec.js';
+import type { PlatformaticConnection } from './platformatic-client-options.js';
+import { protocolErrorIds } from './platformatic-failure-classifier.js';
+import type { PlatformaticKafkaModule } from './platformatic-loader.js';
+
+type Data = string | Buffer | null;
+export type BusProducer = Producer<Data, Data, string, string>;
+
+const TOO_LARGE = ['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE'];
+
+/**
+ * The bus's producer on @platformatic/kafka: keys and values go out as the exact bytes (a
+ * string as UTF-8, `null` as null: a tombstone stays one), headers as UTF-8. A keyed message
+ * goes to the partition kafkajs and the Java client pick for its key (murmur2 with the sign
+ * bit masked: @platformatic/kafka's `compatibilityPartitioner`), so both clients keep one
+ * key's messages in one partition; keyless ones are spread round-robin.
+ */
+export function createBusProducer(
+  kafka: PlatformaticKafkaModule,
+  connection: PlatformaticConnection,
+  options: Pick<KafkaBusOptions, 'idempotent' | 'publishRetries' | 'compression'>,
+): BusProducer {
+  const idempotent = options.idempotent ?? true;
+  const retries = options.publishRetries ?? 5;
+  let next = 0;
+  const toBytes = (data?: Data) =>
+    data === undefined || data === null ? undefined : toBuffer(data);
+  return new kafka.Producer<Data, Data, string, string>({
+    ...connection,
+    idempotent,
+    // An idempotent producer given 0 or 1 retries would retry forever: keep the bound.
+    retries: idempotent ? Math.max(2, retries) : retries,
+    compression: options.compression === 'gzip' ? 'gzip' : 'none',
+    serializers: {
+      key: toBytes,
+      value: toBytes,
+      headerKey: toBytes,
+      headerValue: toBytes,
+    },
+    partitioner: (message, key) =>
+      key ? kafka.compatibilityPartitioner(message, key) : (next = (next + 1) % 0x7fffffff),
+  });
+}
+
+/** Sends `messages` to `topic`, acknowledged by every in-sync replica. */
+export async function sendBatch(
+  producer: BusProducer,
+  topic: string,
+  messages: readonly OutgoingMessage[],
+): Promise<void> {
+  await producer.send({
+    acks: -1,
+    messages: messages.map((message) => ({
+      topic,
+      key: keyBuffer(message.key),
+      value: message.value,
+      ...(message.headers === undefined ? {} : { headers: message.headers }),
+    })),
+  });
+}
+
+/** Whether a send failed because a message (or the batch) is larger than the broker accepts. */
+export function isTooLarge(error: unknown): boolean {
+  const ids = protocolErrorIds(error);
+  return TOO_LARGE.some((id) => ids.has(id));
+}

@@ -1,0 +1,351 @@
+import { Logger } from '@nestjs/common';
+import type { ConnectionPool, Consumer, ConsumerGroupJoinPayload } from '@platformatic/kafka';
+import type { LogSanitizer } from '../logging/log-sanitizer.js';
+import type {
+  MessageHandler,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionHealth,
+  SubscriptionState,
+} from './bus-message.interface.js';
+import type { PlatformaticConnection } from './platformatic-client-options.js';
+import { summarizePlatformaticError } from './platformatic-failure-classifier.js';
+import { PartitionFetcher } from './platformatic-fetcher.js';
+import { GroupRequests } from './platformatic-group-requests.js';
+import type { PlatformaticKafkaModule } from './platformatic-loader.js';
+import { bridgePlatformaticLogs } from './platformatic-log-bridge.js';
+import { registerBeforeJoin } from './platformatic-membership.js';
+import { MembershipKeeper } from './platformatic-membership-keeper.js';
+import { PartitionWork } from './platformatic-partition-work.js';
+import { startPositions, type StartPosition } from './platformatic-start-positions.js';
+import { backoffDelay, DEFAULT_REDELIVERY, type BackoffRange } from './redelivery-backoff.js';
+import { SubscriptionErrors } from './subscription-errors.js';
+
+export interface PlatformaticSubscriptionSettings {
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  commitIntervalMs: number;
+  fetchMaxWaitMs: number;
+  retries: number;
+  maxBufferedPerPartition: number;
+}
+
+/** How long the coordinator waits for members to rejoin; the revoke drain stays below half of it. */
+const REBALANCE_TIMEOUT_MS = 60_000;
+const DEFAULT_DRAIN_MS = 10_000;
+const POSITIONS_RETRY: BackoffRange = { initialMs: 250, maxMs: 5_000 };
+const READ_COMMITTED = 1;
+
+/**
+ * One member of a consumer group on @platformatic/kafka 1.x, with the semantics of
+ * `KafkaSubscription`: each assigned partition is worked by its own `PartitionWorker`
+ * (`PartitionWork`), apart from the fetch loop (`PartitionFetcher`), so a slow partition or key
+ * holds back only itself and heartbeats go on while handlers run; a full partition is not
+ * fetched until its worker has room again. Offsets are committed per partition as the handled
+ * prefix, on an interval, with the generation the partitions were assigned in. Before every
+ * rejoin (`registerBeforeJoin`) the member starts nothing new, waits (bounded) for its running
+ * handlers while it keeps heartbeating, and commits, so no other member starts the same
+ * messages while they still run. A membership the client stopped keeping (a heartbeat that
+ * failed on a broker outage) is kept by `MembershipKeeper`.
+ */
+export class PlatformaticSubscription implements Subscription {
+  readonly topics: readonly string[];
+  private readonly logger = new Logger('PlatformaticSubscription');
+  private state: SubscriptionState = 'starting';
+  private assigned: Record<string, number[]> = {};
+  private consumer: Consumer | undefined;
+  private pool: ConnectionPool | undefined;
+  private fetcher: PartitionFetcher | undefined;
+  private requests: GroupRequests | undefined;
+  private keeper: MembershipKeeper | undefined;
+  private readonly detach: (() => void)[] = [];
+  private closing: Promise<void> | undefined;
+  /** Counts assignments and revocations: work for an older one is dropped. */
+  private assignment = 0;
+  private revoking: Promise<boolean> | undefined;
+  private readonly work: PartitionWork;
+  private readonly errors: SubscriptionErrors;
+  private readonly rebalanceTimeoutMs: number;
+
+  constructor(
+    private readonly kafka: PlatformaticKafkaModule,
+    private readonly connection: PlatformaticConnection,
+    readonly groupId: string,
+    topics: readonly string[],
+    handler: MessageHandler,
+    private readonly options: SubscribeOptions,
+    private readonly settings: PlatformaticSubscriptionSettings,
+    private readonly sanitizer: LogSanitizer,
+  ) {
+    this.topics = [...topics];
+    this.rebalanceTimeoutMs = Math.max(REBALANCE_TIMEOUT_MS, settings.sessionTimeoutMs);
+    this.errors = new SubscriptionErrors(sanitizer);
+    this.work = new PartitionWork(
+      handler,
+      {
+        concurrency: options.concurrency ?? 1,
+        capacity: settings.maxBufferedPerPartition,
+        redelivery: options.redelivery ?? DEFAULT_REDELIVERY,
+        commitIntervalMs: settings.commitIntervalMs,
+        heartbeatIntervalMs: settings.heartbeatIntervalMs,
+        drainMs: Math.min(options.drainTimeoutMs ?? DEFAULT_DRAIN_MS, this.rebalanceTimeoutMs / 2),
+      },
+      {
+        pause: (topic, partition) => {
+          this.fetcher?.pause(topic, partition);
+        },
+        resume: (topic, partition) => {
+          this.fetcher?.resume(topic, partition);
+        },
+        stuck: (error) => {
+          this.errors.handlerFailed(error);
+        },
+        unstuck: () => {
+          this.errors.handlerRecovered();
+        },
+        commit: async (generation, offsets) => {
+          await this.requests?.commit(generation, offsets);
+        },
+        heartbeat: async () => {
+          await this.requests?.heartbeat();
+        },
+      },
+    );
+  }
+
+  /** Joins the group and starts fetching. Rejects if the first join fails. */
+  async start(): Promise<void> {
+    const consumer = new this.kafka.Consumer({
+      ...this.connection,
+      groupId: this.groupId,
+      autocommit: false,
+      sessionTimeout: this.settings.sessionTimeoutMs,
+      rebalanceTimeout: this.rebalanceTimeoutMs,
+      heartbeatInterval: this.settings.heartbeatIntervalMs,
+      maxWaitTime: this.settings.fetchMaxWaitMs,
+      isolationLevel: READ_COMMITTED,
+      retries: this.settings.retries,
+      // A JoinGroup waits on the broker until every member rejoined: up to the rebalance timeout.
+      requestTimeout: this.rebalanceTimeoutMs + 10_000,
+    });
+    const requests = new GroupRequests(this.kafka, consumer);
+    const pool = new this.kafka.ConnectionPool(this.connection.clientId, {
+      ...consumer[this.kafka.kOptions],
+    });
+    this.consumer = consumer;
+    this.requests = requests;
+    this.pool = pool;
+    this.fetcher = new PartitionFetcher(
+      consumer,
+      pool,
+      {
+        maxWaitMs: this.settings.fetchMaxWaitMs,
+        partitionMaxBytes: 2_097_152,
+        maxBytes: 10_485_760,
+      },
+      {
+        fetched: (topic, partition, messages, lag) => {
+          if (this.closing || !this.assigned[topic]?.includes(partition)) return;
+          this.work.deliver(topic, partition, messages, lag);
+        },
+        outOfRange: (topic, partition) => {
+          void this.reposition(topic, partition);
+        },
+        failed: (error) => {
+          this.crashed(error);
+        },
+        succeeded: () => {
+          if (this.state === 'crashed' && !this.keeper?.active) this.running();
+        },
+      },
+    );
+    this.keeper = new MembershipKeeper(consumer, requests, this.settings.heartbeatIntervalMs, {
+      lost: (error) => {
+        this.crashed(error);
+      },
+      kept: () => {
+        if (this.state === 'crashed' && !this.fetcher?.failing) this.running();
+      },
+    });
+    this.watch(consumer);
+    consumer.topics.trackAll(...this.topics);
+    try {
+      await consumer.joinGroup({});
+    } catch (error) {
+      this.errors.crashed(summarizePlatformaticError(error));
+      this.state = 'crashed';
+      await this.closeClients();
+      throw error;
+    }
+    this.fetcher.start();
+    this.work.startCommits();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.stop();
+    return this.closing;
+  }
+
+  health(): SubscriptionHealth {
+    return {
+      groupId: this.groupId,
+      topics: [...this.topics],
+      state: this.state,
+      assigned: structuredClone(this.assigned),
+      lag: this.work.lagByTopic(),
+      ...this.errors.health(),
+    };
+  }
+
+  /** Stops taking new work, drains (bounded, heartbeating), commits what was handled, leaves. */
+  private async stop(): Promise<void> {
+    this.keeper?.stop();
+    this.fetcher?.stop();
+    this.revoke();
+    await this.work.release(this.work.revoked, this.work.generation);
+    this.work.stopCommits();
+    await this.closeClients();
+    this.state = 'stopped';
+    this.assigned = {};
+  }
+
+  private async closeClients(): Promise<void> {
+    // The fetch pool first: a fetch still in flight then fails, and its retry is dropped by the
+    // consumer's close (`client:close`) instead of retrying on for seconds.
+    await this.pool?.close().catch(() => undefined);
+    const consumer = this.consumer;
+    if (consumer) {
+      // Leaves the group. If the broker is gone that fails; close the connections anyway.
+      await consumer.close().catch(async (error: unknown) => {
+        this.errors.crashed(summarizePlatformaticError(error));
+        await consumer.connections.close().catch(() => undefined);
+      });
+    }
+    for (const detach of this.detach.splice(0)) detach();
+  }
+
+  private watch(consumer: Consumer): void {
+    const kafka = this.kafka;
+    this.detach.push(bridgePlatformaticLogs(consumer, this.sanitizer, 'PlatformaticConsumer'));
+    this.detach.push(registerBeforeJoin(kafka, consumer, () => this.beforeJoin()));
+    const onJoin = (payload: ConsumerGroupJoinPayload) => {
+      this.joined(payload);
+    };
+    const onHeartbeatError = ({ error }: { error: Error }) => {
+      this.keeper?.heartbeatStopped(error);
+    };
+    const onError = (error: Error) => {
+      this.keeper?.rejoinFailed(error);
+    };
+    consumer.on('consumer:group:join', onJoin);
+    consumer.on('consumer:heartbeat:error', onHeartbeatError);
+    consumer.on('error', onError);
+    this.detach.push(() => {
+      consumer.off('consumer:group:join', onJoin);
+      consumer.off('consumer:heartbeat:error', onHeartbeatError);
+      consumer.off('error', onError);
+    });
+  }
+
+  private joined(payload: ConsumerGroupJoinPayload): void {
+    if (this.closing || !this.consumer) return;
+    this.keeper?.joined();
+    this.work.generation = {
+      generationId: payload.generationId ?? this.consumer.generationId,
+      memberId: payload.memberId,
+    };
+    const mine = (payload.assignments ?? []).filter(({ topic }) => this.topics.includes(topic));
+    this.assigned = Object.fromEntries(
+      mine.map(({ topic, partitions }) => [topic, [...partitions].sort((a, b) => a - b)]),
+    );
+    this.running();
+    const assignment = ++this.assignment;
+    void this.startFetching(assignment, mine);
+  }
+
+  /** Where each assigned partition starts (committed, else the start policy), then fetch. */
+  private async startFetching(
+    assignment: number,
+    mine: { topic: string; partitions: number[] }[],
+  ): Promise<void> {
+    const consumer = this.consumer;
+    if (!consumer) return;
+    for (let attempt = 1; this.isCurrent(assignment); attempt++) {
+      let positions: StartPosition[];
+      try {
+        positions = await startPositions(consumer, mine, this.options.fromBeginning ?? false);
+      } catch (error) {
+        this.crashed(error);
+        await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, POSITIONS_RETRY)));
+        continue;
+      }
+      if (this.isCurrent(assignment)) this.fetcher?.assign(positions);
+      return;
+    }
+  }
+
+  private isCurrent(assignment: number): boolean {
+    return assignment === this.assignment && !this.closing;
+  }
+
+  /** After OFFSET_OUT_OF_RANGE: on from the start policy's end, as kafkajs does. */
+  private async reposition(topic: string, partition: number): Promise<void> {
+    const assignment = this.assignment;
+    const consumer = this.consumer;
+    if (!consumer) return;
+    const [position] = await startPositions(
+      consumer,
+      [{ topic, partitions: [partition] }],
+      this.options.fromBeginning ?? false,
+      { ignoreCommitted: true },
+    ).catch(() => [undefined]);
+    if (position && assignment === this.assignment) {
+      this.fetcher?.seek(topic, partition, position.offset);
+    }
+  }
+
+  /** Before every (re)join: revoke, drain with heartbeats, commit under the old generation. */
+  private beforeJoin(): Promise<boolean> {
+    if (this.closing) return Promise.resolve(false);
+    this.revoking ??= this.revokeForJoin().finally(() => {
+      this.revoking = undefined;
+    });
+    return this.revoking;
+  }
+
+  private async revokeForJoin(): Promise<boolean> {
+    const generation = this.work.generation;
+    const revoked = this.revoke();
+    if (revoked.length > 0) await this.work.release(revoked, generation);
+    return !this.closing;
+  }
+
+  /** Starts nothing new: no fetching, every worker revoked. */
+  private revoke() {
+    this.assignment += 1;
+    this.assigned = {};
+    this.fetcher?.clear();
+    return this.work.revoke();
+  }
+
+  private crashed(error: unknown): void {
+    if (this.closing) return;
+    if (this.state !== 'crashed') {
+      this.logger.warn({
+        msg: 'Kafka consumer lost the broker; retrying until it runs again',
+        groupId: this.groupId,
+        error: this.sanitizer.describeError(summarizePlatformaticError(error)),
+      });
+    }
+    this.state = 'crashed';
+    this.errors.crashed(summarizePlatformaticError(error));
+  }
+
+  private running(): void {
+    if (this.state === 'crashed') {
+      this.logger.log({ msg: 'Kafka consumer running again', groupId: this.groupId });
+    }
+    this.state = 'running';
+    this.errors.recovered();
+  }
+}
