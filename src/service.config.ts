@@ -68,6 +68,9 @@ const env = z.object({
       'must be a comma-separated list of host:port',
     )
     .optional(),
+  KAFKA_CLIENT: z
+    .enum(['kafkajs', 'platformatic'], { error: "must be 'kafkajs' or 'platformatic'" })
+    .optional(),
   KAFKA_CLIENT_ID: z.string().min(1).optional(),
   KAFKA_GROUP_ID: z.string().min(1).optional(),
   KAFKA_SSL: z.enum(['true', 'false']).optional(),
@@ -161,6 +164,7 @@ function kafkaBus(brokers: string[], vars: z.infer<typeof env>): BusOption {
   return {
     kind: 'kafka',
     brokers,
+    ...(vars.KAFKA_CLIENT === undefined ? {} : { client: vars.KAFKA_CLIENT }),
     ...(vars.KAFKA_CLIENT_ID === undefined ? {} : { clientId: vars.KAFKA_CLIENT_ID }),
     ...sslOption(vars),
     ...(sasl ? { sasl } : {}),
