@@ -153,13 +153,18 @@ describe('the npm package', () => {
     await expect(run('node', [tsc, '-p', 'tsconfig.json'], { cwd: dir })).resolves.toBeDefined();
   }, 60_000);
 
-  it('contains the library only: no service, tests or sources', async () => {
+  it('contains the library and its migrations only: no service, tests or sources', async () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json'], { cwd: root });
     const [pack] = JSON.parse(stdout) as { files: { path: string }[] }[];
     const files = pack?.files.map((file) => file.path) ?? [];
     expect(files).toContain('dist/intelligence/index.d.ts');
+    expect(files).toContain('dist/intelligence/database/db-migrate.cli.js');
+    expect(files.filter((file) => file.startsWith('migrations/')).length).toBeGreaterThan(0);
     expect(
-      files.filter((file) => !/^(dist\/intelligence\/|package\.json$|README\.md$)/.test(file)),
+      files.filter(
+        (file) =>
+          !/^(dist\/intelligence\/|migrations\/[^/]+\.sql$|package\.json$|README\.md$)/.test(file),
+      ),
     ).toEqual([]);
   }, 120_000);
 });
