@@ -1,37 +1,33 @@
-import { Logger } from '@nestjs/common';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { LogSanitizer } from '../logging/log-sanitizer.js';
+import { settledWithin } from './bounded-wait.js';
 import type {
-  BusMessage,
   MessageHandler,
   SubscribeOptions,
   Subscription,
   SubscriptionHealth,
-  SubscriptionState,
 } from './bus-message.interface.js';
+import {
+  drainBoundMs,
+  REBALANCE_TIMEOUT_MS,
+  type KafkaMemberSettings,
+} from './kafka-member-settings.js';
+import { KafkaMemberStatus } from './kafka-member-status.js';
 import { membershipAssigner, type GroupControl } from './kafka-membership.js';
+import { toBusMessage } from './kafka-records.js';
 import { PartitionCommits, type PartitionOffset } from './partition-commits.js';
+import { PartitionLag } from './partition-lag.js';
 import { PartitionWorker } from './partition-worker.js';
 import { backoffDelay, DEFAULT_REDELIVERY, type BackoffRange } from './redelivery-backoff.js';
-import { SubscriptionErrors } from './subscription-errors.js';
 
-export interface KafkaSubscriptionSettings {
-  sessionTimeoutMs: number;
-  heartbeatIntervalMs: number;
-  commitIntervalMs: number;
-  fetchMaxWaitMs: number;
-  retries: number;
+export interface KafkaSubscriptionSettings extends KafkaMemberSettings {
   partitionsConsumedConcurrently: number;
-  maxBufferedPerPartition: number;
 }
 
 /** Fetch wait while any partition is paused: a resumed partition is fetched again at once. */
 const PAUSED_FETCH_WAIT_MS = 20;
 /** Backoff of a restart after a crash kafkajs will not restart itself. */
 const RESTART: BackoffRange = { initialMs: 500, maxMs: 30_000 };
-/** How long the coordinator waits for members to rejoin; the revoke drain stays below it. */
-const REBALANCE_TIMEOUT_MS = 60_000;
-const DEFAULT_DRAIN_MS = 10_000;
 
 /**
  * One member of a consumer group on kafkajs. Each assigned partition is worked by its own
@@ -46,9 +42,7 @@ const DEFAULT_DRAIN_MS = 10_000;
  */
 export class KafkaSubscription implements Subscription {
   readonly topics: readonly string[];
-  private readonly logger = new Logger('KafkaSubscription');
-  private state: SubscriptionState = 'starting';
-  private assigned: Record<string, number[]> = {};
+  private readonly status: KafkaMemberStatus;
   private consumer: Consumer | undefined;
   private closing: Promise<void> | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -62,8 +56,7 @@ export class KafkaSubscription implements Subscription {
   private readonly draining = new Set<PartitionWorker>();
   private readonly resumes = new Map<PartitionWorker, () => void>();
   private readonly commits: PartitionCommits;
-  private readonly lag = new Map<string, Map<number, number>>();
-  private readonly errors: SubscriptionErrors;
+  private readonly lag = new PartitionLag();
   private readonly redelivery: BackoffRange;
   private readonly drainMs: number;
 
@@ -74,12 +67,12 @@ export class KafkaSubscription implements Subscription {
     private readonly handler: MessageHandler,
     private readonly options: SubscribeOptions,
     private readonly settings: KafkaSubscriptionSettings,
-    private readonly sanitizer: LogSanitizer,
+    sanitizer: LogSanitizer,
   ) {
     this.topics = [...topics];
     this.redelivery = options.redelivery ?? DEFAULT_REDELIVERY;
-    this.drainMs = Math.min(options.drainTimeoutMs ?? DEFAULT_DRAIN_MS, REBALANCE_TIMEOUT_MS / 2);
-    this.errors = new SubscriptionErrors(sanitizer);
+    this.drainMs = drainBoundMs(options, REBALANCE_TIMEOUT_MS);
+    this.status = new KafkaMemberStatus(groupId, this.topics, 'KafkaSubscription', sanitizer);
     this.commits = new PartitionCommits(
       settings.commitIntervalMs,
       () => this.workers.values(),
@@ -118,8 +111,7 @@ export class KafkaSubscription implements Subscription {
         eachBatch: (payload) => this.eachBatch(payload),
       });
     } catch (error) {
-      this.errors.crashed(error);
-      this.state = 'crashed';
+      this.status.startFailed(error);
       await consumer.disconnect().catch(() => undefined);
       throw error;
     }
@@ -132,16 +124,7 @@ export class KafkaSubscription implements Subscription {
   }
 
   health(): SubscriptionHealth {
-    return {
-      groupId: this.groupId,
-      topics: [...this.topics],
-      state: this.state,
-      assigned: structuredClone(this.assigned),
-      lag: Object.fromEntries(
-        [...this.lag].map(([topic, partitions]) => [topic, Object.fromEntries(partitions)]),
-      ),
-      ...this.errors.health(),
-    };
+    return this.status.health(this.lag.byTopic());
   }
 
   /** Stops taking new work, drains (bounded), commits what was handled, leaves the group. */
@@ -152,10 +135,9 @@ export class KafkaSubscription implements Subscription {
     await this.commits.flush([...this.draining], (offsets) => this.commitThrough(offsets));
     this.commits.stop();
     await this.consumer?.disconnect().catch((error: unknown) => {
-      this.errors.crashed(error);
+      this.status.errors.crashed(error);
     });
-    this.state = 'stopped';
-    this.assigned = {};
+    this.status.stopped();
     this.lag.clear();
     this.draining.clear();
   }
@@ -164,30 +146,18 @@ export class KafkaSubscription implements Subscription {
     const { GROUP_JOIN, CRASH, REBALANCING } = consumer.events;
     consumer.on(GROUP_JOIN, ({ payload }) => {
       this.memberId = payload.memberId;
-      if (this.state === 'crashed') {
-        this.logger.log({ msg: 'Kafka consumer running again', groupId: this.groupId });
-      }
-      this.state = 'running';
+      this.status.running();
       this.restarts = 0;
-      this.errors.recovered();
-      this.assigned = structuredClone(payload.memberAssignment);
+      this.status.assigned = structuredClone(payload.memberAssignment);
     });
     consumer.on(REBALANCING, () => {
-      this.assigned = {};
+      this.status.assigned = {};
       this.lag.clear();
     });
     consumer.on(CRASH, ({ payload }) => {
-      if (this.state !== 'crashed') {
-        // Once per outage: kafkajs's own crash and restart lines are debug (kafka-log-creator).
-        this.logger.warn({
-          msg: 'Kafka consumer crashed; restarting until it runs again',
-          groupId: this.groupId,
-          error: this.sanitizer.describeError(payload.error),
-        });
-      }
-      this.state = 'crashed';
-      this.assigned = {};
-      this.errors.crashed(payload.error);
+      // Warned once per outage: kafkajs's own crash and restart lines are debug (kafka-log-creator).
+      this.status.crashed(payload.error, 'Kafka consumer crashed; restarting until it runs again');
+      this.status.assigned = {};
       // The crashed consumer's pauses and fetch positions are gone with it.
       this.revokeAll();
       if (!payload.restart && !this.closing) this.scheduleRestart();
@@ -213,7 +183,7 @@ export class KafkaSubscription implements Subscription {
     const { batch } = payload;
     const { topic, partition } = batch;
     const last = batch.messages[batch.messages.length - 1];
-    if (!last || this.closing || !this.assigned[topic]?.includes(partition)) {
+    if (!last || this.closing || !this.status.assigned[topic]?.includes(partition)) {
       return Promise.resolve();
     }
     const key = `${topic}:${String(partition)}`;
@@ -226,7 +196,7 @@ export class KafkaSubscription implements Subscription {
       batch.messages.map((message) => toBusMessage(topic, partition, message)),
     );
     payload.resolveOffset(last.offset);
-    this.recordLag(topic, partition, Number(batch.offsetLag()));
+    this.lag.record(topic, partition, Number(batch.offsetLag()));
     if (full && !this.resumes.has(worker)) {
       this.resumes.set(worker, payload.pause());
       if (this.resumes.size === 1) this.group?.setFetchWait(PAUSED_FETCH_WAIT_MS);
@@ -247,10 +217,10 @@ export class KafkaSubscription implements Subscription {
         if (this.resumes.size === 0) this.group?.setFetchWait(this.settings.fetchMaxWaitMs);
       },
       onStuck: (error) => {
-        this.errors.handlerFailed(error);
+        this.status.errors.handlerFailed(error);
       },
       onUnstuck: () => {
-        this.errors.handlerRecovered();
+        this.status.errors.handlerRecovered();
       },
     });
     return worker;
@@ -264,7 +234,7 @@ export class KafkaSubscription implements Subscription {
   private async beforeJoin(group: GroupControl): Promise<void> {
     this.group = group;
     // Until the join tells the new assignment, batches still in flight start nothing.
-    this.assigned = {};
+    this.status.assigned = {};
     const paused = [...this.resumes.keys()];
     this.revokeAll();
     group.setFetchWait(this.settings.fetchMaxWaitMs);
@@ -297,12 +267,7 @@ export class KafkaSubscription implements Subscription {
   private async drain(): Promise<void> {
     const running = [...this.draining].filter((worker) => worker.running > 0);
     if (running.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.drainMs);
-    });
-    await Promise.race([Promise.all(running.map((worker) => worker.idle())), deadline]);
-    clearTimeout(timer);
+    await settledWithin(Promise.all(running.map((worker) => worker.idle())), this.drainMs);
   }
 
   /** The interval's commits: only partitions still owned in this generation. */
@@ -316,15 +281,6 @@ export class KafkaSubscription implements Subscription {
     if (offsets.length === 0 || !this.consumer) return;
     await this.consumer.commitOffsets(offsets.map(toTopicOffset));
   }
-
-  private recordLag(topic: string, partition: number, lag: number): void {
-    let partitions = this.lag.get(topic);
-    if (!partitions) {
-      partitions = new Map();
-      this.lag.set(topic, partitions);
-    }
-    partitions.set(partition, lag);
-  }
 }
 
 function toTopicOffset({ worker, offset }: PartitionOffset) {
@@ -333,26 +289,4 @@ function toTopicOffset({ worker, offset }: PartitionOffset) {
 
 function workerKey(worker: PartitionWorker): string {
   return `${worker.topic}:${String(worker.partition)}`;
-}
-
-/** A kafkajs message as a plain `BusMessage` (header values decoded as UTF-8). */
-function toBusMessage(topic: string, partition: number, message: KafkaMessage): BusMessage {
-  const headers: Record<string, string> = {};
-  const raw = message.headers;
-  if (raw) {
-    for (const name in raw) {
-      const value = raw[name];
-      const first = Array.isArray(value) ? value[0] : value;
-      if (first !== undefined) headers[name] = first.toString();
-    }
-  }
-  return {
-    topic,
-    partition,
-    offset: message.offset,
-    timestamp: message.timestamp,
-    key: message.key,
-    value: message.value,
-    headers,
-  };
 }

@@ -1,13 +1,14 @@
 import type { BusFailure } from './bus-failure.js';
-import { UNKNOWN_FAILURE } from './bus-failure.js';
+import {
+  classifyConnectionFailure,
+  SASL_MECHANISM_ERRORS,
+  TLS_TRUST,
+} from './connection-failure-rules.js';
 
-const TLS_TRUST =
-  /certificate|self[- ]signed|unable to verify|UNABLE_TO_GET_ISSUER|CERT_|ERR_TLS_CERT/i;
 const TLS_ON_PLAIN_PORT =
   /TLS handshake failed|before secure TLS connection|wrong version number|EPROTO/i;
 const UNREACHABLE =
   /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|timed? ?out/i;
-const SASL_MECHANISM = new Set(['UNSUPPORTED_SASL_MECHANISM', 'ILLEGAL_SASL_STATE']);
 
 interface ClientError extends Error {
   code?: string;
@@ -59,45 +60,31 @@ export function classifyPlatformaticFailure(
   client: { sasl: boolean; tls: boolean },
 ): BusFailure {
   const errors = platformaticErrorTree(error);
-  const ids = protocolErrorIds(error);
+  const ids = [...protocolErrorIds(error)];
   const text = (pattern: RegExp) =>
     errors.some((e) => pattern.test(`${e.message} ${typeof e.code === 'string' ? e.code : ''}`));
-  if ([...ids].some((id) => SASL_MECHANISM.has(id)) || text(/SASL mechanism .* not supported/)) {
-    return permanent('sasl-mechanism', 'the broker does not accept this SASL mechanism');
-  }
-  if (
-    ids.has('SASL_AUTHENTICATION_FAILED') ||
-    errors.some((e) => e.code === 'PLT_KFK_AUTHENTICATION')
-  ) {
-    return permanent('authentication', 'the broker refused the SASL username or password');
-  }
-  if ([...ids].some((id) => id.endsWith('AUTHORIZATION_FAILED'))) {
-    return permanent('authorization', 'the credentials lack an ACL the module needs');
-  }
-  if (text(TLS_ON_PLAIN_PORT)) {
-    return permanent('protocol-mismatch', 'TLS was used on a port that does not speak TLS');
-  }
-  if (text(TLS_TRUST)) {
-    return permanent(
-      'tls',
-      'the broker certificate is not trusted: set the CA (KAFKA_SSL_CA_FILE)',
-    );
-  }
-  if (text(UNREACHABLE)) {
-    return { kind: 'transient', cause: 'unreachable', hint: 'the broker cannot be reached' };
-  }
-  if (errors.some((e) => e.code === 'PLT_KFK_NETWORK' && /Connection closed/.test(e.message))) {
-    const expected = client.sasl ? 'TLS' : client.tls ? 'SASL' : 'SASL or TLS';
-    return permanent(
-      'protocol-mismatch',
-      `the broker closed the connection at once: it likely expects ${expected} on this port`,
-    );
-  }
-  return UNKNOWN_FAILURE;
-}
-
-function permanent(cause: BusFailure['cause'], hint: string): BusFailure {
-  return { kind: 'permanent', cause, hint: `${hint}; a configuration change is needed` };
+  const coded = (code: string, message?: RegExp) =>
+    errors.some((e) => e.code === code && (message?.test(e.message) ?? true));
+  return classifyConnectionFailure(
+    [
+      [
+        'sasl-mechanism',
+        () =>
+          ids.some((id) => SASL_MECHANISM_ERRORS.has(id)) ||
+          text(/SASL mechanism .* not supported/),
+      ],
+      [
+        'authentication',
+        () => ids.includes('SASL_AUTHENTICATION_FAILED') || coded('PLT_KFK_AUTHENTICATION'),
+      ],
+      ['authorization', () => ids.some((id) => id.endsWith('AUTHORIZATION_FAILED'))],
+      ['tls-on-plain-port', () => text(TLS_ON_PLAIN_PORT)],
+      ['tls-trust', () => text(TLS_TRUST)],
+      ['unreachable', () => text(UNREACHABLE)],
+      ['closed-at-once', () => coded('PLT_KFK_NETWORK', /Connection closed/)],
+    ],
+    client,
+  );
 }
 
 /**

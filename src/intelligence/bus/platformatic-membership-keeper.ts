@@ -88,6 +88,22 @@ export class MembershipKeeper {
     this.joined();
   }
 
+  /** Follows the client's failed heartbeats and rejoins; returns a function that stops it. */
+  watch(): () => void {
+    const onHeartbeatError = ({ error }: { error: Error }) => {
+      this.heartbeatStopped(error);
+    };
+    const onError = (error: Error) => {
+      this.rejoinFailed(error);
+    };
+    this.consumer.on('consumer:heartbeat:error', onHeartbeatError);
+    this.consumer.on('error', onError);
+    return () => {
+      this.consumer.off('consumer:heartbeat:error', onHeartbeatError);
+      this.consumer.off('error', onError);
+    };
+  }
+
   private async beat(): Promise<void> {
     if (this.beating || this.stopped) return;
     this.beating = true;

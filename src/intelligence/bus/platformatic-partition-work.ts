@@ -1,9 +1,11 @@
 import { settledWithin } from './bounded-wait.js';
 import type { BusMessage, MessageHandler } from './bus-message.interface.js';
 import { PartitionCommits, type PartitionOffset } from './partition-commits.js';
+import { PartitionLag } from './partition-lag.js';
 import { PartitionWorker } from './partition-worker.js';
 import type { Generation, GroupOffset } from './platformatic-group-requests.js';
 import type { BackoffRange } from './redelivery-backoff.js';
+import type { SubscriptionErrors } from './subscription-errors.js';
 
 export interface PartitionWorkSettings {
   /** Messages of one partition handled at once (same key in order). */
@@ -21,9 +23,8 @@ export interface PartitionWorkHooks {
   /** Stop / start fetching a partition (its worker is full / has room again). */
   pause(topic: string, partition: number): void;
   resume(topic: string, partition: number): void;
-  /** A message failed and waits to be delivered again / no longer does. */
-  stuck(error: unknown): void;
-  unstuck(): void;
+  /** Told when a message failed and waits to be delivered again, and when it no longer does. */
+  errors: Pick<SubscriptionErrors, 'handlerFailed' | 'handlerRecovered'>;
   /** Commits offsets under `generation` (the broker refuses them once it is over). */
   commit(generation: Generation, offsets: GroupOffset[]): Promise<void>;
   /** Keeps the membership alive while a release waits. */
@@ -47,7 +48,7 @@ export class PartitionWork {
   private workers = new Map<string, PartitionWorker>();
   private readonly draining = new Set<PartitionWorker>();
   private readonly commits: PartitionCommits;
-  private readonly lag = new Map<string, Map<number, number>>();
+  private readonly lag = new PartitionLag();
 
   constructor(
     private readonly handler: MessageHandler,
@@ -76,12 +77,7 @@ export class PartitionWork {
 
   /** Hands a partition's fetched messages to its worker; a full worker pauses the partition. */
   deliver(topic: string, partition: number, messages: BusMessage[], lag: number): void {
-    let partitions = this.lag.get(topic);
-    if (!partitions) {
-      partitions = new Map();
-      this.lag.set(topic, partitions);
-    }
-    partitions.set(partition, lag);
+    this.lag.record(topic, partition, lag);
     if (messages.length === 0) return;
     const key = keyOf(topic, partition);
     let worker = this.workers.get(key);
@@ -131,9 +127,7 @@ export class PartitionWork {
   }
 
   lagByTopic(): Record<string, Record<number, number>> {
-    return Object.fromEntries(
-      [...this.lag].map(([topic, partitions]) => [topic, Object.fromEntries(partitions)]),
-    );
+    return this.lag.byTopic();
   }
 
   private createWorker(topic: string, partition: number): PartitionWorker {
@@ -147,10 +141,10 @@ export class PartitionWork {
         }
       },
       onStuck: (error) => {
-        this.hooks.stuck(error);
+        this.hooks.errors.handlerFailed(error);
       },
       onUnstuck: () => {
-        this.hooks.unstuck();
+        this.hooks.errors.handlerRecovered();
       },
     });
     return worker;

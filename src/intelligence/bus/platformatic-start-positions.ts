@@ -1,4 +1,5 @@
 import type { Consumer } from '@platformatic/kafka';
+import { backoffDelay, type BackoffRange } from './redelivery-backoff.js';
 
 export interface StartPosition {
   topic: string;
@@ -8,6 +9,7 @@ export interface StartPosition {
 
 const EARLIEST = -2n;
 const LATEST = -1n;
+const RETRY: BackoffRange = { initialMs: 250, maxMs: 5_000 };
 
 /**
  * Where each assigned partition is fetched from: the group's committed offset, or, where it
@@ -51,4 +53,45 @@ export async function startPositions(
     }
   }
   return positions;
+}
+
+/**
+ * `startPositions`, tried again with backoff after each failure (told to `failed`) as long as
+ * `current()` holds; `undefined` once it no longer does.
+ */
+export async function retriedStartPositions(
+  consumer: Consumer,
+  assignment: readonly { topic: string; partitions: readonly number[] }[],
+  fromBeginning: boolean,
+  current: () => boolean,
+  failed: (error: unknown) => void,
+): Promise<StartPosition[] | undefined> {
+  for (let attempt = 1; current(); attempt++) {
+    try {
+      return await startPositions(consumer, assignment, fromBeginning);
+    } catch (error) {
+      failed(error);
+      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, RETRY)));
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Where a partition goes on from after OFFSET_OUT_OF_RANGE: the start policy's end, whatever
+ * was committed; `undefined` if it cannot be listed now.
+ */
+export async function endPosition(
+  consumer: Consumer,
+  topic: string,
+  partition: number,
+  fromBeginning: boolean,
+): Promise<StartPosition | undefined> {
+  const [position] = await startPositions(
+    consumer,
+    [{ topic, partitions: [partition] }],
+    fromBeginning,
+    { ignoreCommitted: true },
+  ).catch(() => [undefined]);
+  return position;
 }

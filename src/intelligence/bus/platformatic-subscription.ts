@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import type { ConnectionPool, Consumer, ConsumerGroupJoinPayload } from '@platformatic/kafka';
 import type { LogSanitizer } from '../logging/log-sanitizer.js';
 import type {
@@ -6,8 +5,13 @@ import type {
   SubscribeOptions,
   Subscription,
   SubscriptionHealth,
-  SubscriptionState,
 } from './bus-message.interface.js';
+import {
+  drainBoundMs,
+  REBALANCE_TIMEOUT_MS,
+  type KafkaMemberSettings,
+} from './kafka-member-settings.js';
+import { KafkaMemberStatus } from './kafka-member-status.js';
 import type { PlatformaticConnection } from './platformatic-client-options.js';
 import { summarizePlatformaticError } from './platformatic-failure-classifier.js';
 import { PartitionFetcher } from './platformatic-fetcher.js';
@@ -17,23 +21,11 @@ import { bridgePlatformaticLogs } from './platformatic-log-bridge.js';
 import { registerBeforeJoin } from './platformatic-membership.js';
 import { MembershipKeeper } from './platformatic-membership-keeper.js';
 import { PartitionWork } from './platformatic-partition-work.js';
-import { startPositions, type StartPosition } from './platformatic-start-positions.js';
-import { backoffDelay, DEFAULT_REDELIVERY, type BackoffRange } from './redelivery-backoff.js';
-import { SubscriptionErrors } from './subscription-errors.js';
+import { endPosition, retriedStartPositions } from './platformatic-start-positions.js';
+import { DEFAULT_REDELIVERY } from './redelivery-backoff.js';
 
-export interface PlatformaticSubscriptionSettings {
-  sessionTimeoutMs: number;
-  heartbeatIntervalMs: number;
-  commitIntervalMs: number;
-  fetchMaxWaitMs: number;
-  retries: number;
-  maxBufferedPerPartition: number;
-}
+export type PlatformaticSubscriptionSettings = KafkaMemberSettings;
 
-/** How long the coordinator waits for members to rejoin; the revoke drain stays below half of it. */
-const REBALANCE_TIMEOUT_MS = 60_000;
-const DEFAULT_DRAIN_MS = 10_000;
-const POSITIONS_RETRY: BackoffRange = { initialMs: 250, maxMs: 5_000 };
 const READ_COMMITTED = 1;
 
 /**
@@ -50,9 +42,7 @@ const READ_COMMITTED = 1;
  */
 export class PlatformaticSubscription implements Subscription {
   readonly topics: readonly string[];
-  private readonly logger = new Logger('PlatformaticSubscription');
-  private state: SubscriptionState = 'starting';
-  private assigned: Record<string, number[]> = {};
+  private readonly status: KafkaMemberStatus;
   private consumer: Consumer | undefined;
   private pool: ConnectionPool | undefined;
   private fetcher: PartitionFetcher | undefined;
@@ -64,8 +54,8 @@ export class PlatformaticSubscription implements Subscription {
   private assignment = 0;
   private revoking: Promise<boolean> | undefined;
   private readonly work: PartitionWork;
-  private readonly errors: SubscriptionErrors;
   private readonly rebalanceTimeoutMs: number;
+  private readonly fromBeginning: boolean;
 
   constructor(
     private readonly kafka: PlatformaticKafkaModule,
@@ -73,13 +63,19 @@ export class PlatformaticSubscription implements Subscription {
     readonly groupId: string,
     topics: readonly string[],
     handler: MessageHandler,
-    private readonly options: SubscribeOptions,
+    options: SubscribeOptions,
     private readonly settings: PlatformaticSubscriptionSettings,
     private readonly sanitizer: LogSanitizer,
   ) {
     this.topics = [...topics];
+    this.fromBeginning = options.fromBeginning ?? false;
     this.rebalanceTimeoutMs = Math.max(REBALANCE_TIMEOUT_MS, settings.sessionTimeoutMs);
-    this.errors = new SubscriptionErrors(sanitizer);
+    this.status = new KafkaMemberStatus(
+      groupId,
+      this.topics,
+      'PlatformaticSubscription',
+      sanitizer,
+    );
     this.work = new PartitionWork(
       handler,
       {
@@ -88,7 +84,7 @@ export class PlatformaticSubscription implements Subscription {
         redelivery: options.redelivery ?? DEFAULT_REDELIVERY,
         commitIntervalMs: settings.commitIntervalMs,
         heartbeatIntervalMs: settings.heartbeatIntervalMs,
-        drainMs: Math.min(options.drainTimeoutMs ?? DEFAULT_DRAIN_MS, this.rebalanceTimeoutMs / 2),
+        drainMs: drainBoundMs(options, this.rebalanceTimeoutMs),
       },
       {
         pause: (topic, partition) => {
@@ -97,12 +93,7 @@ export class PlatformaticSubscription implements Subscription {
         resume: (topic, partition) => {
           this.fetcher?.resume(topic, partition);
         },
-        stuck: (error) => {
-          this.errors.handlerFailed(error);
-        },
-        unstuck: () => {
-          this.errors.handlerRecovered();
-        },
+        errors: this.status.errors,
         commit: async (generation, offsets) => {
           await this.requests?.commit(generation, offsets);
         },
@@ -145,7 +136,7 @@ export class PlatformaticSubscription implements Subscription {
       },
       {
         fetched: (topic, partition, messages, lag) => {
-          if (this.closing || !this.assigned[topic]?.includes(partition)) return;
+          if (this.closing || !this.status.assigned[topic]?.includes(partition)) return;
           this.work.deliver(topic, partition, messages, lag);
         },
         outOfRange: (topic, partition) => {
@@ -155,25 +146,25 @@ export class PlatformaticSubscription implements Subscription {
           this.crashed(error);
         },
         succeeded: () => {
-          if (this.state === 'crashed' && !this.keeper?.active) this.running();
+          if (this.status.state === 'crashed' && !this.keeper?.active) this.status.running();
         },
       },
     );
-    this.keeper = new MembershipKeeper(consumer, requests, this.settings.heartbeatIntervalMs, {
+    const keeper = new MembershipKeeper(consumer, requests, this.settings.heartbeatIntervalMs, {
       lost: (error) => {
         this.crashed(error);
       },
       kept: () => {
-        if (this.state === 'crashed' && !this.fetcher?.failing) this.running();
+        if (this.status.state === 'crashed' && !this.fetcher?.failing) this.status.running();
       },
     });
-    this.watch(consumer);
+    this.keeper = keeper;
+    this.watch(consumer, keeper);
     consumer.topics.trackAll(...this.topics);
     try {
       await consumer.joinGroup({});
     } catch (error) {
-      this.errors.crashed(summarizePlatformaticError(error));
-      this.state = 'crashed';
+      this.status.startFailed(summarizePlatformaticError(error));
       await this.closeClients();
       throw error;
     }
@@ -187,14 +178,7 @@ export class PlatformaticSubscription implements Subscription {
   }
 
   health(): SubscriptionHealth {
-    return {
-      groupId: this.groupId,
-      topics: [...this.topics],
-      state: this.state,
-      assigned: structuredClone(this.assigned),
-      lag: this.work.lagByTopic(),
-      ...this.errors.health(),
-    };
+    return this.status.health(this.work.lagByTopic());
   }
 
   /** Stops taking new work, drains (bounded, heartbeating), commits what was handled, leaves. */
@@ -205,8 +189,7 @@ export class PlatformaticSubscription implements Subscription {
     await this.work.release(this.work.revoked, this.work.generation);
     this.work.stopCommits();
     await this.closeClients();
-    this.state = 'stopped';
-    this.assigned = {};
+    this.status.stopped();
   }
 
   private async closeClients(): Promise<void> {
@@ -217,34 +200,24 @@ export class PlatformaticSubscription implements Subscription {
     if (consumer) {
       // Leaves the group. If the broker is gone that fails; close the connections anyway.
       await consumer.close().catch(async (error: unknown) => {
-        this.errors.crashed(summarizePlatformaticError(error));
+        this.status.errors.crashed(summarizePlatformaticError(error));
         await consumer.connections.close().catch(() => undefined);
       });
     }
     for (const detach of this.detach.splice(0)) detach();
   }
 
-  private watch(consumer: Consumer): void {
-    const kafka = this.kafka;
+  private watch(consumer: Consumer, keeper: MembershipKeeper): void {
     this.detach.push(bridgePlatformaticLogs(consumer, this.sanitizer, 'PlatformaticConsumer'));
-    this.detach.push(registerBeforeJoin(kafka, consumer, () => this.beforeJoin()));
+    this.detach.push(registerBeforeJoin(this.kafka, consumer, () => this.beforeJoin()));
     const onJoin = (payload: ConsumerGroupJoinPayload) => {
       this.joined(payload);
     };
-    const onHeartbeatError = ({ error }: { error: Error }) => {
-      this.keeper?.heartbeatStopped(error);
-    };
-    const onError = (error: Error) => {
-      this.keeper?.rejoinFailed(error);
-    };
     consumer.on('consumer:group:join', onJoin);
-    consumer.on('consumer:heartbeat:error', onHeartbeatError);
-    consumer.on('error', onError);
     this.detach.push(() => {
       consumer.off('consumer:group:join', onJoin);
-      consumer.off('consumer:heartbeat:error', onHeartbeatError);
-      consumer.off('error', onError);
     });
+    this.detach.push(keeper.watch());
   }
 
   private joined(payload: ConsumerGroupJoinPayload): void {
@@ -255,10 +228,10 @@ export class PlatformaticSubscription implements Subscription {
       memberId: payload.memberId,
     };
     const mine = (payload.assignments ?? []).filter(({ topic }) => this.topics.includes(topic));
-    this.assigned = Object.fromEntries(
+    this.status.assigned = Object.fromEntries(
       mine.map(({ topic, partitions }) => [topic, [...partitions].sort((a, b) => a - b)]),
     );
-    this.running();
+    this.status.running();
     const assignment = ++this.assignment;
     void this.startFetching(assignment, mine);
   }
@@ -270,18 +243,16 @@ export class PlatformaticSubscription implements Subscription {
   ): Promise<void> {
     const consumer = this.consumer;
     if (!consumer) return;
-    for (let attempt = 1; this.isCurrent(assignment); attempt++) {
-      let positions: StartPosition[];
-      try {
-        positions = await startPositions(consumer, mine, this.options.fromBeginning ?? false);
-      } catch (error) {
+    const positions = await retriedStartPositions(
+      consumer,
+      mine,
+      this.fromBeginning,
+      () => this.isCurrent(assignment),
+      (error) => {
         this.crashed(error);
-        await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, POSITIONS_RETRY)));
-        continue;
-      }
-      if (this.isCurrent(assignment)) this.fetcher?.assign(positions);
-      return;
-    }
+      },
+    );
+    if (positions && this.isCurrent(assignment)) this.fetcher?.assign(positions);
   }
 
   private isCurrent(assignment: number): boolean {
@@ -293,12 +264,7 @@ export class PlatformaticSubscription implements Subscription {
     const assignment = this.assignment;
     const consumer = this.consumer;
     if (!consumer) return;
-    const [position] = await startPositions(
-      consumer,
-      [{ topic, partitions: [partition] }],
-      this.options.fromBeginning ?? false,
-      { ignoreCommitted: true },
-    ).catch(() => [undefined]);
+    const position = await endPosition(consumer, topic, partition, this.fromBeginning);
     if (position && assignment === this.assignment) {
       this.fetcher?.seek(topic, partition, position.offset);
     }
@@ -323,29 +289,16 @@ export class PlatformaticSubscription implements Subscription {
   /** Starts nothing new: no fetching, every worker revoked. */
   private revoke() {
     this.assignment += 1;
-    this.assigned = {};
+    this.status.assigned = {};
     this.fetcher?.clear();
     return this.work.revoke();
   }
 
   private crashed(error: unknown): void {
     if (this.closing) return;
-    if (this.state !== 'crashed') {
-      this.logger.warn({
-        msg: 'Kafka consumer lost the broker; retrying until it runs again',
-        groupId: this.groupId,
-        error: this.sanitizer.describeError(summarizePlatformaticError(error)),
-      });
-    }
-    this.state = 'crashed';
-    this.errors.crashed(summarizePlatformaticError(error));
-  }
-
-  private running(): void {
-    if (this.state === 'crashed') {
-      this.logger.log({ msg: 'Kafka consumer running again', groupId: this.groupId });
-    }
-    this.state = 'running';
-    this.errors.recovered();
+    this.status.crashed(
+      summarizePlatformaticError(error),
+      'Kafka consumer lost the broker; retrying until it runs again',
+    );
   }
 }

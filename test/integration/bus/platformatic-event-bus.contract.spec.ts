@@ -1,27 +1,7 @@
-import type { KafkaBusOptions } from '../../../src/intelligence/bus/kafka-bus.options.js';
-import { PlatformaticKafkaEventBus } from '../../../src/intelligence/bus/platformatic-event-bus.js';
-import { LogSanitizer } from '../../../src/intelligence/logging/log-sanitizer.js';
+import type { PlatformaticKafkaEventBus } from '../../../src/intelligence/bus/platformatic-event-bus.js';
 import { describeBusContract } from '../../support/bus-contract.js';
-import { kafkaBrokers } from '../../support/kafka-env.js';
+import { testPlatformaticBus } from '../../support/kafka-env.js';
 import { uniqueTopic } from '../../support/unique-names.js';
-
-/** A @platformatic/kafka bus on the test broker, tuned like `testKafkaBus` for fast joins. */
-function testPlatformaticBus(
-  options: Partial<Omit<KafkaBusOptions, 'kind'>> = {},
-): PlatformaticKafkaEventBus {
-  return new PlatformaticKafkaEventBus(
-    {
-      clientId: 'intelligence-test',
-      brokers: kafkaBrokers(),
-      sessionTimeoutMs: 10_000,
-      heartbeatIntervalMs: 500,
-      commitIntervalMs: 200,
-      fetchMaxWaitMs: 200,
-      ...options,
-    },
-    new LogSanitizer(),
-  );
-}
 
 describeBusContract('PlatformaticKafkaEventBus (real broker)', {
   createBus: () => testPlatformaticBus(),
