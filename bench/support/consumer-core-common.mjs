@@ -15,7 +15,7 @@ export const SEQ_HEADER = 'bench_seq';
 export const PRELOAD_BATCH = 1_000;
 export const CLOSE_TIMEOUT_MS = 15_000;
 /**
- * The KafkaEventBus defaults (src/intelligence/bus/kafka-event-bus.ts), spelled out for the
+ * The KafkaEventBus defaults (src/intelligence/bus/kafka-member-settings.ts), spelled out for the
  * baselines and the printout; the bus itself is always built with no consumer settings at all.
  */
 export const BUS_DEFAULTS = {
