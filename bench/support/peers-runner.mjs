@@ -8,6 +8,10 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WORKER = path.join(here, 'peers-worker.mjs');
 const STDERR_TAIL = 2_000;
+/** `BENCH_CPU_PROF=<dir>`: every child writes a V8 CPU profile there (node --cpu-prof). */
+const PROFILE_ARGS = process.env.BENCH_CPU_PROF
+  ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`]
+  : [];
 
 /** Children alive now, so a Ctrl-C can kill them (by pid, each one we forked). */
 const children = new Set();
@@ -25,7 +29,7 @@ export function runJob(job, timeoutMs) {
   return new Promise((resolve) => {
     const child = fork(WORKER, [JSON.stringify(job)], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      execArgv: ['--no-warnings'],
+      execArgv: ['--no-warnings', ...PROFILE_ARGS],
     });
     children.add(child);
     let stderr = '';

@@ -152,12 +152,17 @@ export class DispatchEngine implements Dispatcher {
    * Dispatches one message. `succeeded` names handlers that already handled it on an
    * earlier attempt; they are not run again.
    */
-  async dispatch(
+  dispatch(
     message: BusMessage,
     attempt = 1,
     succeeded: ReadonlySet<string> = NO_SUCCESSES,
   ): Promise<DispatchOutcome> {
-    return this.handle(message, attempt, succeeded);
+    // Not `async`: an async function returning the handlers' promise would add ticks to it.
+    try {
+      return Promise.resolve(this.handle(message, attempt, succeeded));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   /**

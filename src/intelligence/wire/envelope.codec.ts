@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { BusMessage } from '../bus/bus-message.interface.js';
 import type { Envelope } from './envelope.js';
 import { HEADERS } from './envelope.js';
@@ -12,7 +13,8 @@ export type InvalidReason =
 export type DecodeResult =
   { ok: true; event: IntelligenceEvent } | { ok: false; reason: InvalidReason; detail: string };
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** U+FFFD, what a lenient decode puts for invalid bytes. */
+const REPLACEMENT = '\uFFFD';
 
 /**
  * Decodes a bus message into the event a handler receives. A platform envelope is checked
@@ -21,10 +23,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function decodeMessage(message: BusMessage): DecodeResult {
   if (!message.value || message.value.length === 0) return invalid('empty', 'message has no value');
-  let text: string;
-  try {
-    text = utf8.decode(message.value);
-  } catch {
+  // Buffer's decode is several times faster than a fatal TextDecoder; only a text holding
+  // U+FFFD (rare: invalid bytes, or a real U+FFFD) needs the exact check.
+  const text = message.value.toString('utf8');
+  if (text.includes(REPLACEMENT) && !isUtf8(message.value)) {
     return invalid('bad_utf8', 'value is not valid UTF-8');
   }
   let json: unknown;
@@ -132,16 +134,16 @@ function isUuid(text: string): boolean {
   return true;
 }
 
-let lastMs = Number.NaN;
+let lastTimestamp: string | undefined;
 let lastIso = '';
 
 /** The ISO-8601 form of a broker timestamp (ms); messages of one batch mostly share theirs. */
 function isoTimestamp(timestamp: string): string {
-  const ms = Number(timestamp) || Date.now();
-  if (ms !== lastMs) {
-    lastMs = ms;
-    lastIso = new Date(ms).toISOString();
-  }
+  if (timestamp === lastTimestamp) return lastIso;
+  const ms = Number(timestamp);
+  if (!ms) return new Date().toISOString();
+  lastTimestamp = timestamp;
+  lastIso = new Date(ms).toISOString();
   return lastIso;
 }
 

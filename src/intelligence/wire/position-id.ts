@@ -6,8 +6,11 @@ const MAX_CACHED_TOPICS = 1_000;
 const MAX_PARTITION = 0x3fff;
 const MAX_OFFSET = 0xffff_ffff_ffff;
 
-/** Per topic: the id's first three groups and the version nibble (`xxxxxxxx-xxxx-8xxx-`). */
-const topicPrefixes = new Map<string, string>();
+/**
+ * Per topic, per partition: the id up to the offset's group (`xxxxxxxx-xxxx-8xxx-pppp-`),
+ * from the topic name's hash, the version nibble and the partition's group.
+ */
+const prefixes = new Map<string, string[]>();
 
 /**
  * The stable id of a message position (`topic`, `partition`, `offset`), shaped as a UUID
@@ -21,17 +24,22 @@ export function positionId(topic: string, partition: number, offset: string): st
   if (partition < 0 || partition > MAX_PARTITION || !(at >= 0 && at <= MAX_OFFSET)) {
     return hashedId(`${topic}/${String(partition)}/${offset}`);
   }
-  const partitionHex = (0x8000 | partition).toString(16);
-  return `${topicPrefix(topic)}${partitionHex}-${at.toString(16).padStart(12, '0')}`;
+  return prefixOf(topic, partition) + at.toString(16).padStart(12, '0');
 }
 
-function topicPrefix(topic: string): string {
-  let prefix = topicPrefixes.get(topic);
+function prefixOf(topic: string, partition: number): string {
+  let byPartition = prefixes.get(topic);
+  if (byPartition === undefined) {
+    if (prefixes.size >= MAX_CACHED_TOPICS) prefixes.clear();
+    byPartition = [];
+    prefixes.set(topic, byPartition);
+  }
+  let prefix = byPartition[partition];
   if (prefix === undefined) {
     const hex = createHash('sha1').update(topic).digest('hex');
-    prefix = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(12, 15)}-`;
-    if (topicPrefixes.size >= MAX_CACHED_TOPICS) topicPrefixes.clear();
-    topicPrefixes.set(topic, prefix);
+    const partitionHex = (0x8000 | partition).toString(16);
+    prefix = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(12, 15)}-${partitionHex}-`;
+    byPartition[partition] = prefix;
   }
   return prefix;
 }

@@ -96,6 +96,17 @@ describe('decodeMessage', () => {
     expect(next.ok && next.event.timestamp).toBe('2026-12-02T06:00:00.002Z');
   });
 
+  it('takes a real U+FFFD in valid UTF-8 as text, and a lone invalid byte as bad_utf8', () => {
+    const real = decodeMessage(message(Buffer.from('{"note":"\uFFFD ok"}', 'utf8')));
+    expect(real.ok && real.event.payload).toEqual({ note: '\uFFFD ok' });
+    const invalid = Buffer.concat([
+      Buffer.from('{"note":"\uFFFD'),
+      Buffer.from([0xc3]),
+      Buffer.from('"}'),
+    ]);
+    expect(decodeMessage(message(invalid))).toMatchObject({ ok: false, reason: 'bad_utf8' });
+  });
+
   it.each([
     ['empty', null],
     ['bad_utf8', Buffer.from([0x7b, 0xff, 0xfe, 0x7d])],
