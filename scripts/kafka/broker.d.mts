@@ -24,3 +24,20 @@ export interface StartBrokerOptions {
 export function startBroker(opts?: StartBrokerOptions): Promise<BrokerHandle>;
 export function waitForBroker(brokers: string[], timeoutMs: number, pid?: number): Promise<void>;
 export function stopPid(pid: number, timeoutMs?: number, signal?: NodeJS.Signals): Promise<void>;
+
+export function fetchJars(): void;
+export function writeServerProperties(
+  file: string,
+  cfg: {
+    port: number;
+    controllerPort: number;
+    dataDir: string;
+    nodeId?: number;
+    quorumVoters?: string;
+    extraProps?: Record<string, string | number | boolean>;
+  },
+): void;
+export function randomClusterId(): string;
+export function java(args: string[]): string;
+export function javaAsync(args: string[]): Promise<string>;
+export function spawnBroker(configFile: string, logFile: string, heapMb: number): number;

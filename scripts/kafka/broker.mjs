@@ -1,6 +1,6 @@
 // Runs a real single-node Apache Kafka broker (KRaft, combined broker + controller) on 127.0.0.1.
 // Library: `startBroker()` for tests. CLI: `node scripts/kafka/broker.mjs up|down|status|kill9|restart`.
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -158,21 +158,27 @@ export function stopPid(pid, timeoutMs = 30_000, signal = 'SIGTERM') {
   return stopProcess(pid, timeoutMs, signal);
 }
 
-function fetchJars() {
+/** Runs fetch.sh: downloads the jars into .cache/kafka/libs unless they match the pom. */
+export function fetchJars() {
   const res = spawnSync('bash', [path.join(here, 'fetch.sh')], { stdio: 'inherit' });
   if (res.status !== 0) throw new Error(`fetch.sh failed (${res.error?.message ?? res.status})`);
 }
 
 /**
+ * Writes a combined broker + controller server.properties. Defaults: node 1, the only voter.
  * @param {string} file
- * @param {{ port: number, controllerPort: number, dataDir: string,
- *   extraProps?: Record<string, string | number | boolean> }} cfg
+ * @param {{ port: number, controllerPort: number, dataDir: string, nodeId?: number,
+ *   quorumVoters?: string, extraProps?: Record<string, string | number | boolean> }} cfg
+ *   `quorumVoters`: `controller.quorum.voters`, e.g. `1@127.0.0.1:9093,2@127.0.0.1:9095`.
  */
-function writeServerProperties(file, { port, controllerPort, dataDir, extraProps }) {
+export function writeServerProperties(
+  file,
+  { port, controllerPort, dataDir, nodeId = 1, quorumVoters, extraProps },
+) {
   const props = {
     'process.roles': 'broker,controller',
-    'node.id': 1,
-    'controller.quorum.voters': `1@127.0.0.1:${controllerPort}`,
+    'node.id': nodeId,
+    'controller.quorum.voters': quorumVoters ?? `${nodeId}@127.0.0.1:${controllerPort}`,
     listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
     'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
     'controller.listener.names': 'CONTROLLER',
@@ -207,30 +213,51 @@ function writeServerProperties(file, { port, controllerPort, dataDir, extraProps
 }
 
 /** Same shape as `kafka-storage random-uuid` (16 random bytes, base64url), minus a JVM start. */
-function randomClusterId() {
+export function randomClusterId() {
   for (;;) {
     const id = randomBytes(16).toString('base64url');
     if (!id.startsWith('-')) return id;
   }
 }
 
-/** @param {string[]} args */
-function java(args) {
+/**
+ * Runs a main class on the Kafka classpath, synchronously.
+ * @param {string[]} args
+ * @returns {string} its stdout
+ */
+export function java(args) {
   const res = spawnSync('java', [...javaBaseArgs, ...args], { encoding: 'utf8' });
   if (res.status !== 0) {
     throw new Error(
       `java ${args.join(' ')} failed: ${res.error?.message ?? res.stdout + res.stderr}`,
     );
   }
+  return res.stdout;
 }
 
 /**
+ * java() without blocking the event loop, e.g. to format several nodes at once.
+ * @param {string[]} args
+ * @returns {Promise<string>} its stdout
+ */
+export function javaAsync(args) {
+  return new Promise((resolve, reject) => {
+    execFile('java', [...javaBaseArgs, ...args], (err, stdout, stderr) => {
+      if (err)
+        reject(new Error(`java ${args.join(' ')} failed: ${stdout}${stderr || err.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/**
+ * Starts `kafka.Kafka` detached (it survives the caller), stdout and stderr appended to `logFile`.
  * @param {string} configFile
  * @param {string} logFile
  * @param {number} heapMb
  * @returns {number} pid
  */
-function spawnBroker(configFile, logFile, heapMb) {
+export function spawnBroker(configFile, logFile, heapMb) {
   const out = openSync(logFile, 'a');
   try {
     const args = [
