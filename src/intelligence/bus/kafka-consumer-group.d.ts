@@ -3,3 +3,9 @@ declare module 'kafkajs/src/consumer/consumerGroup.js' {
   const ConsumerGroup: { prototype: object };
   export default ConsumerGroup;
 }
+
+/** kafkajs 2.2's internal offset manager class (see kafka-coordinator.ts). */
+declare module 'kafkajs/src/consumer/offsetManager/index.js' {
+  const OffsetManager: { prototype: object };
+  export default OffsetManager;
+}

@@ -1,5 +1,6 @@
 import { PartitionAssigners, type PartitionAssigner } from 'kafkajs';
 import ConsumerGroup from 'kafkajs/src/consumer/consumerGroup.js';
+import { followCoordinator, installCoordinatorRefresh } from './kafka-coordinator.js';
 
 /** What the hooks may do with the kafkajs consumer group, before it (re)joins and after. */
 export interface GroupControl {
@@ -51,6 +52,7 @@ type WithHooks = { [HOOKS]?: MembershipHooks };
  */
 export function membershipAssigner(hooks: MembershipHooks): PartitionAssigner {
   installJoinHook();
+  installCoordinatorRefresh();
   return (config) => Object.assign(PartitionAssigners.roundRobin(config), { [HOOKS]: hooks });
 }
 
@@ -81,6 +83,8 @@ function installJoinHook(): void {
       await hooks.beforeJoin(groupBeforeJoin(this));
     }
     await joinAndSync.call(this);
+    // A new offset manager comes with each join; it follows the coordinator too.
+    if (hooks) followCoordinator(this);
   };
   proto[HOOKS] = true;
 }

@@ -1,0 +1,133 @@
+import ConsumerGroup from 'kafkajs/src/consumer/consumerGroup.js';
+import OffsetManager from 'kafkajs/src/consumer/offsetManager/index.js';
+
+/** What a kafkajs broker object offers the patch: whether its socket is up. */
+interface CoordinatorBroker {
+  isConnected(): boolean;
+}
+
+interface ClusterInternals {
+  findGroupCoordinator(options: { groupId: string }): Promise<CoordinatorBroker>;
+}
+
+interface ConsumerGroupInternals {
+  groupId: string;
+  cluster: ClusterInternals;
+  coordinator: CoordinatorBroker | null;
+  offsetManager: OffsetManagerInternals | null;
+  heartbeat(options: { interval: number }): Promise<void>;
+}
+
+interface OffsetManagerInternals {
+  groupId: string;
+  cluster: ClusterInternals;
+  coordinator: CoordinatorBroker;
+  getCoordinator(): Promise<CoordinatorBroker>;
+  commitOffsets(offsets?: unknown): Promise<void>;
+}
+
+const PATCHED = Symbol.for('nestjs-intelligence.kafka-coordinator-refresh');
+/** The consumer groups and offset managers the patch acts for (the module's own consumers). */
+const followed = new WeakSet<object>();
+/** Errors of the broker protocol that say the group's coordinator is elsewhere or not ready. */
+const MOVED_TYPES = new Set([
+  'NOT_COORDINATOR_FOR_GROUP',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'GROUP_LOAD_IN_PROGRESS',
+]);
+/** Client errors of a request to a coordinator that died or was dropped from the metadata. */
+const GONE_NAMES = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+]);
+
+/** Whether `error` means the group's coordinator moved, died or is still loading the group. */
+export function isCoordinatorLost(error: unknown): boolean {
+  if (error === null || typeof error !== 'object') return false;
+  const { name, type } = error as { name?: unknown; type?: unknown };
+  return (
+    (typeof type === 'string' && MOVED_TYPES.has(type)) ||
+    (typeof name === 'string' && GONE_NAMES.has(name))
+  );
+}
+
+/**
+ * Lets `group` (a kafkajs ConsumerGroup that just joined) and its offset manager follow the
+ * coordinator (see `installCoordinatorRefresh`). Other kafkajs consumers are left as they are.
+ */
+export function followCoordinator(group: object): void {
+  const internals = group as ConsumerGroupInternals;
+  followed.add(internals);
+  if (internals.offsetManager) followed.add(internals.offsetManager);
+}
+
+/**
+ * kafkajs 2.2 finds the group coordinator only when it joins: its heartbeats keep going to
+ * that broker, and its offset manager, once the socket is down, looks the same node id up in
+ * the metadata. When the coordinator broker dies, every heartbeat and commit fails ("Broker N
+ * not found in the cached metadata") until the consumer crashes, and the group then waits for
+ * the crashed members' sessions. Patched here (once) for the groups passed to
+ * `followCoordinator`, the module's own consumers: a heartbeat or commit that fails because the coordinator was lost asks the cluster for the group's
+ * coordinator now (FindCoordinator) and is sent there once more; a commit whose coordinator's
+ * socket is down asks the same way. The membership (member id, generation) stays as it was,
+ * so the group does not rebalance for it. kafkajs is no longer developed, so these internals
+ * stay put; the patch refuses to install if they are not there.
+ */
+export function installCoordinatorRefresh(): void {
+  const group = ConsumerGroup.prototype as ConsumerGroupInternals & { [PATCHED]?: true };
+  const offsets = OffsetManager.prototype as OffsetManagerInternals;
+  if (group[PATCHED]) return;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(this) below
+  const { heartbeat } = group;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(this) below
+  const { commitOffsets, getCoordinator } = offsets;
+  if (
+    typeof heartbeat !== 'function' ||
+    typeof commitOffsets !== 'function' ||
+    typeof getCoordinator !== 'function'
+  ) {
+    throw new Error('Unsupported kafkajs version: consumer group internals not found');
+  }
+  group.heartbeat = async function (this: ConsumerGroupInternals, options) {
+    try {
+      await heartbeat.call(this, options);
+    } catch (error) {
+      if (!followed.has(this) || !isCoordinatorLost(error)) throw error;
+      const coordinator = await findCoordinator(this.cluster, this.groupId, error);
+      this.coordinator = coordinator;
+      if (this.offsetManager) this.offsetManager.coordinator = coordinator;
+      await heartbeat.call(this, options);
+    }
+  };
+  offsets.getCoordinator = async function (this: OffsetManagerInternals) {
+    if (followed.has(this) && !this.coordinator.isConnected()) {
+      this.coordinator = await this.cluster.findGroupCoordinator({ groupId: this.groupId });
+    }
+    return getCoordinator.call(this);
+  };
+  offsets.commitOffsets = async function (this: OffsetManagerInternals, given?: unknown) {
+    try {
+      await commitOffsets.call(this, given);
+    } catch (error) {
+      if (!followed.has(this) || !isCoordinatorLost(error)) throw error;
+      this.coordinator = await findCoordinator(this.cluster, this.groupId, error);
+      await commitOffsets.call(this, given);
+    }
+  };
+  group[PATCHED] = true;
+}
+
+/** The group's coordinator now; if there is none yet, the error that led here. */
+async function findCoordinator(
+  cluster: ClusterInternals,
+  groupId: string,
+  cause: unknown,
+): Promise<CoordinatorBroker> {
+  try {
+    return await cluster.findGroupCoordinator({ groupId });
+  } catch {
+    throw cause;
+  }
+}

@@ -1,0 +1,206 @@
+import { describe, expect, it, jest } from '@jest/globals';
+import { KafkaJSConnectionError, KafkaJSProtocolError } from 'kafkajs';
+import ConsumerGroup from 'kafkajs/src/consumer/consumerGroup.js';
+import OffsetManager from 'kafkajs/src/consumer/offsetManager/index.js';
+import {
+  followCoordinator,
+  installCoordinatorRefresh,
+  isCoordinatorLost,
+} from '../../../src/intelligence/bus/kafka-coordinator.js';
+
+installCoordinatorRefresh();
+
+type Broker = {
+  id: number;
+  connected: boolean;
+  isConnected(): boolean;
+  heartbeat: jest.Mock<(payload: unknown) => Promise<void>>;
+  offsetCommit: jest.Mock<(payload: unknown) => Promise<void>>;
+};
+
+function broker(id: number, fail?: () => Error): Broker {
+  const result = (payload: unknown) =>
+    (fail ? Promise.reject(fail()) : Promise.resolve(payload)).then(() => undefined);
+  return {
+    id,
+    connected: true,
+    isConnected() {
+      return this.connected;
+    },
+    heartbeat: jest.fn(result),
+    offsetCommit: jest.fn(result),
+  };
+}
+
+const notCoordinator = () =>
+  new KafkaJSProtocolError({
+    message: 'This is not the correct coordinator for this group',
+    type: 'NOT_COORDINATOR_FOR_GROUP',
+    code: 16,
+    retriable: true,
+  } as unknown as Error);
+const refused = () => new KafkaJSConnectionError('Connection error: connect ECONNREFUSED');
+
+const logger = { namespace: () => ({ debug() {}, info() {}, warn() {}, error() {} }) };
+
+function cluster(next: Broker) {
+  return {
+    findGroupCoordinator: jest.fn((_options: { groupId: string }) => Promise.resolve(next)),
+    refreshMetadata: jest.fn(() => Promise.resolve()),
+    committedOffsets: () => ({}),
+  };
+}
+
+type Group = {
+  coordinator: Broker;
+  memberId: string;
+  generationId: number;
+  offsetManager: unknown;
+  heartbeat(options: { interval: number }): Promise<void>;
+};
+
+function group(coordinator: Broker, next: Broker) {
+  const kafkaCluster = cluster(next);
+  const Group = ConsumerGroup as unknown as new (options: object) => Group;
+  const consumerGroup = new Group({
+    cluster: kafkaCluster,
+    groupId: 'g',
+    topics: [],
+    topicConfigurations: {},
+    logger,
+    instrumentationEmitter: { emit() {} },
+    assigners: [],
+    retry: { retries: 0 },
+  });
+  Object.assign(consumerGroup, { coordinator, memberId: 'member-1', generationId: 7 });
+  return { consumerGroup, kafkaCluster };
+}
+
+type Offsets = {
+  coordinator: Broker;
+  commitOffsets(offsets: object): Promise<void>;
+};
+
+function offsetManager(coordinator: Broker, next: Broker) {
+  const kafkaCluster = cluster(next);
+  const Manager = OffsetManager as unknown as new (options: object) => Offsets;
+  const manager = new Manager({
+    cluster: kafkaCluster,
+    coordinator,
+    memberAssignment: { t: [0] },
+    topicConfigurations: {},
+    instrumentationEmitter: { emit() {} },
+    groupId: 'g',
+    generationId: 7,
+    memberId: 'member-1',
+  });
+  return { manager, kafkaCluster };
+}
+
+const OFFSETS = { topics: [{ topic: 't', partitions: [{ partition: 0, offset: '10' }] }] };
+
+describe('kafkajs coordinator refresh', () => {
+  it('tells coordinator losses from other errors', () => {
+    expect(isCoordinatorLost(notCoordinator())).toBe(true);
+    expect(isCoordinatorLost(refused())).toBe(true);
+    expect(isCoordinatorLost(new Error('boom'))).toBe(false);
+    expect(
+      isCoordinatorLost(
+        new KafkaJSProtocolError({
+          message: 'x',
+          type: 'REBALANCE_IN_PROGRESS',
+          code: 27,
+        } as unknown as Error),
+      ),
+    ).toBe(false);
+  });
+
+  it('sends a heartbeat that found the coordinator gone to the new one, same membership', async () => {
+    const dead = broker(1, refused);
+    const next = broker(2);
+    const { consumerGroup, kafkaCluster } = group(dead, next);
+    followCoordinator(consumerGroup);
+
+    await consumerGroup.heartbeat({ interval: 0 });
+
+    expect(kafkaCluster.findGroupCoordinator).toHaveBeenCalledWith({ groupId: 'g' });
+    expect(consumerGroup.coordinator).toBe(next);
+    expect(next.heartbeat).toHaveBeenCalledWith({
+      groupId: 'g',
+      memberId: 'member-1',
+      groupGenerationId: 7,
+    });
+    expect(consumerGroup.memberId).toBe('member-1');
+  });
+
+  it('leaves groups it does not follow as kafkajs made them', async () => {
+    const dead = broker(1, refused);
+    const { consumerGroup, kafkaCluster } = group(dead, broker(2));
+
+    await expect(consumerGroup.heartbeat({ interval: 0 })).rejects.toThrow('ECONNREFUSED');
+    expect(kafkaCluster.findGroupCoordinator).not.toHaveBeenCalled();
+    expect(consumerGroup.coordinator).toBe(dead);
+  });
+
+  it('passes other heartbeat errors on (a rebalance is kafkajs’s to handle)', async () => {
+    const rebalancing = broker(
+      1,
+      () =>
+        new KafkaJSProtocolError({
+          message: 'rebalancing',
+          type: 'REBALANCE_IN_PROGRESS',
+          code: 27,
+        } as unknown as Error),
+    );
+    const { consumerGroup, kafkaCluster } = group(rebalancing, broker(2));
+    followCoordinator(consumerGroup);
+
+    await expect(consumerGroup.heartbeat({ interval: 0 })).rejects.toThrow('rebalancing');
+    expect(kafkaCluster.findGroupCoordinator).not.toHaveBeenCalled();
+  });
+
+  it('commits to the new coordinator when the old one says it is not the coordinator', async () => {
+    const moved = broker(1, notCoordinator);
+    const next = broker(2);
+    const { manager } = offsetManager(moved, next);
+    followCoordinator({ offsetManager: manager });
+
+    await manager.commitOffsets(OFFSETS);
+
+    expect(moved.offsetCommit).toHaveBeenCalledTimes(1);
+    expect(next.offsetCommit).toHaveBeenCalledWith(
+      expect.objectContaining({
+        memberId: 'member-1',
+        groupGenerationId: 7,
+        topics: OFFSETS.topics,
+      }),
+    );
+    expect(manager.coordinator).toBe(next);
+  });
+
+  it('asks for the coordinator, not the dead node id, when its socket is down', async () => {
+    const dead = broker(1);
+    dead.connected = false;
+    const next = broker(2);
+    const { manager, kafkaCluster } = offsetManager(dead, next);
+    followCoordinator({ offsetManager: manager });
+
+    await manager.commitOffsets(OFFSETS);
+
+    expect(kafkaCluster.findGroupCoordinator).toHaveBeenCalledWith({ groupId: 'g' });
+    expect(dead.offsetCommit).not.toHaveBeenCalled();
+    expect(next.offsetCommit).toHaveBeenCalledTimes(1);
+  });
+
+  it('rejects with the first error when no coordinator can be found yet', async () => {
+    const moved = broker(1, notCoordinator);
+    const { manager, kafkaCluster } = offsetManager(moved, broker(2));
+    kafkaCluster.findGroupCoordinator.mockImplementation(() =>
+      Promise.reject(new Error('GROUP_COORDINATOR_NOT_AVAILABLE')),
+    );
+    followCoordinator({ offsetManager: manager });
+
+    await expect(manager.commitOffsets(OFFSETS)).rejects.toThrow('not the correct coordinator');
+    expect(manager.coordinator).toBe(moved);
+  });
+});
