@@ -83,6 +83,23 @@ export interface SubscriptionHealth {
   lastError?: string;
   /** The last error the consumer recovered from, with when it happened and ended. */
   recoveredError?: RecoveredError;
+  /** The group's coordinator as this member last found it (Kafka buses that track it). */
+  coordinator?: CoordinatorHealth;
+}
+
+/** A member's view of its group coordinator: lost while it moves, found again after. */
+export interface CoordinatorHealth {
+  /** Node id of the coordinator, once known. */
+  nodeId?: number;
+  /** `lost`: heartbeats or commits fail because the coordinator moved or died. */
+  state: 'found' | 'lost';
+  /** While lost: since when (ISO-8601) and the sanitized error that showed it. */
+  lostSince?: string;
+  lastError?: string;
+  /** Times the coordinator was lost and found again (on the same node or another). */
+  failovers: number;
+  /** The last failover: from which node to which, when it ended, how long it took. */
+  lastFailover?: { from?: number; to: number; at: string; tookMs: number };
 }
 
 export interface RecoveredError {

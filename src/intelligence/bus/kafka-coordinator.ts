@@ -1,8 +1,10 @@
 import ConsumerGroup from 'kafkajs/src/consumer/consumerGroup.js';
 import OffsetManager from 'kafkajs/src/consumer/offsetManager/index.js';
+import type { CoordinatorEvents } from './coordinator-status.js';
 
 /** What a kafkajs broker object offers the patch: whether its socket is up. */
 interface CoordinatorBroker {
+  nodeId: number;
   isConnected(): boolean;
 }
 
@@ -27,8 +29,11 @@ interface OffsetManagerInternals {
 }
 
 const PATCHED = Symbol.for('nestjs-intelligence.kafka-coordinator-refresh');
-/** The consumer groups and offset managers the patch acts for (the module's own consumers). */
-const followed = new WeakSet<object>();
+/**
+ * The consumer groups and offset managers the patch acts for (the module's own consumers),
+ * with whom to tell of losses and finds.
+ */
+const followed = new WeakMap<object, CoordinatorEvents | undefined>();
 /** Errors of the broker protocol that say the group's coordinator is elsewhere or not ready. */
 const MOVED_TYPES = new Set([
   'NOT_COORDINATOR_FOR_GROUP',
@@ -57,10 +62,11 @@ export function isCoordinatorLost(error: unknown): boolean {
  * Lets `group` (a kafkajs ConsumerGroup that just joined) and its offset manager follow the
  * coordinator (see `installCoordinatorRefresh`). Other kafkajs consumers are left as they are.
  */
-export function followCoordinator(group: object): void {
+export function followCoordinator(group: object, events?: CoordinatorEvents): void {
   const internals = group as ConsumerGroupInternals;
-  followed.add(internals);
-  if (internals.offsetManager) followed.add(internals.offsetManager);
+  followed.set(internals, events);
+  if (internals.offsetManager) followed.set(internals.offsetManager, events);
+  if (internals.coordinator) events?.found(internals.coordinator.nodeId);
 }
 
 /**
@@ -95,7 +101,7 @@ export function installCoordinatorRefresh(): void {
       await heartbeat.call(this, options);
     } catch (error) {
       if (!followed.has(this) || !isCoordinatorLost(error)) throw error;
-      const coordinator = await findCoordinator(this.cluster, this.groupId, error);
+      const coordinator = await findCoordinator(this, error);
       this.coordinator = coordinator;
       if (this.offsetManager) this.offsetManager.coordinator = coordinator;
       await heartbeat.call(this, options);
@@ -112,22 +118,29 @@ export function installCoordinatorRefresh(): void {
       await commitOffsets.call(this, given);
     } catch (error) {
       if (!followed.has(this) || !isCoordinatorLost(error)) throw error;
-      this.coordinator = await findCoordinator(this.cluster, this.groupId, error);
+      this.coordinator = await findCoordinator(this, error);
       await commitOffsets.call(this, given);
     }
   };
   group[PATCHED] = true;
 }
 
-/** The group's coordinator now; if there is none yet, the error that led here. */
+/**
+ * The group's coordinator now, told to the follower's events (lost, then found); if there is
+ * none yet, the error that led here.
+ */
 async function findCoordinator(
-  cluster: ClusterInternals,
-  groupId: string,
+  follower: { cluster: ClusterInternals; groupId: string },
   cause: unknown,
 ): Promise<CoordinatorBroker> {
+  const events = followed.get(follower);
+  events?.lost(cause);
+  let coordinator: CoordinatorBroker;
   try {
-    return await cluster.findGroupCoordinator({ groupId });
+    coordinator = await follower.cluster.findGroupCoordinator({ groupId: follower.groupId });
   } catch {
     throw cause;
   }
+  events?.found(coordinator.nodeId);
+  return coordinator;
 }

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { LogSanitizer } from '../logging/log-sanitizer.js';
 import type { SubscriptionHealth, SubscriptionState } from './bus-message.interface.js';
+import { CoordinatorStatus } from './coordinator-status.js';
 import { SubscriptionErrors } from './subscription-errors.js';
 
 /**
@@ -12,6 +13,8 @@ export class KafkaMemberStatus {
   /** The partitions assigned in the current generation, by topic. */
   assigned: Record<string, number[]> = {};
   readonly errors: SubscriptionErrors;
+  /** Where the group's coordinator is, as the adapter tells it (see `CoordinatorEvents`). */
+  readonly coordinator: CoordinatorStatus;
   private current: SubscriptionState = 'starting';
   private readonly logger: Logger;
 
@@ -23,6 +26,7 @@ export class KafkaMemberStatus {
   ) {
     this.logger = new Logger(logContext);
     this.errors = new SubscriptionErrors(sanitizer);
+    this.coordinator = new CoordinatorStatus(sanitizer);
   }
 
   get state(): SubscriptionState {
@@ -58,6 +62,7 @@ export class KafkaMemberStatus {
   }
 
   health(lag: SubscriptionHealth['lag']): SubscriptionHealth {
+    const coordinator = this.coordinator.health();
     return {
       groupId: this.groupId,
       topics: [...this.topics],
@@ -65,6 +70,7 @@ export class KafkaMemberStatus {
       assigned: structuredClone(this.assigned),
       lag,
       ...this.errors.health(),
+      ...(coordinator ? { coordinator } : {}),
     };
   }
 }

@@ -1,5 +1,6 @@
 import { PartitionAssigners, type PartitionAssigner } from 'kafkajs';
 import ConsumerGroup from 'kafkajs/src/consumer/consumerGroup.js';
+import type { CoordinatorEvents } from './coordinator-status.js';
 import { followCoordinator, installCoordinatorRefresh } from './kafka-coordinator.js';
 
 /** What the hooks may do with the kafkajs consumer group, before it (re)joins and after. */
@@ -28,6 +29,8 @@ export interface MembershipHooks {
   beforeJoin(group: GroupControl): Promise<void>;
   /** The member id this subscription held last, to rejoin under after a consumer restart. */
   memberIdToReuse(): string | undefined;
+  /** Told where the group's coordinator is after each join, and when it is lost and found. */
+  coordinator?: CoordinatorEvents;
 }
 
 interface ConsumerGroupInternals {
@@ -84,7 +87,7 @@ function installJoinHook(): void {
     }
     await joinAndSync.call(this);
     // A new offset manager comes with each join; it follows the coordinator too.
-    if (hooks) followCoordinator(this);
+    if (hooks) followCoordinator(this, hooks.coordinator);
   };
   proto[HOOKS] = true;
 }

@@ -93,6 +93,7 @@ export class KafkaSubscription implements Subscription {
         membershipAssigner({
           beforeJoin: (group) => this.beforeJoin(group),
           memberIdToReuse: () => this.memberId,
+          coordinator: this.status.coordinator,
         }),
       ],
     });

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { BusFailure } from '../bus/bus-failure.js';
-import type { RecoveredError } from '../bus/bus-message.interface.js';
+import type { CoordinatorHealth, RecoveredError } from '../bus/bus-message.interface.js';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { INTELLIGENCE_CONFIG, type IntelligenceConfig } from '../intelligence.config.js';
 import type { DatabaseHealth } from '../database/database-pool.js';
@@ -29,6 +29,7 @@ export interface IntelligenceHealthDetails {
     assignedPartitions: number;
     lastError?: string;
     recoveredError?: RecoveredError;
+    coordinator?: CoordinatorHealth;
   }[];
   /** Seconds since each effect node's last heartbeat (null before the first). */
   heartbeats: Record<string, number | null>;
@@ -105,6 +106,7 @@ export class IntelligenceHealthIndicator {
         assignedPartitions: Object.values(subscription.assigned).flat().length,
         ...(subscription.lastError === undefined ? {} : { lastError: subscription.lastError }),
         ...(subscription.recoveredError ? { recoveredError: subscription.recoveredError } : {}),
+        ...(subscription.coordinator ? { coordinator: subscription.coordinator } : {}),
       })),
       heartbeats: Object.fromEntries(
         this.wiring.introspectionProxies.map((proxy) => [

@@ -7,11 +7,13 @@ import {
   installCoordinatorRefresh,
   isCoordinatorLost,
 } from '../../../src/intelligence/bus/kafka-coordinator.js';
+import { CoordinatorStatus } from '../../../src/intelligence/bus/coordinator-status.js';
+import { LogSanitizer } from '../../../src/intelligence/logging/log-sanitizer.js';
 
 installCoordinatorRefresh();
 
 type Broker = {
-  id: number;
+  nodeId: number;
   connected: boolean;
   isConnected(): boolean;
   heartbeat: jest.Mock<(payload: unknown) => Promise<void>>;
@@ -22,7 +24,7 @@ function broker(id: number, fail?: () => Error): Broker {
   const result = (payload: unknown) =>
     (fail ? Promise.reject(fail()) : Promise.resolve(payload)).then(() => undefined);
   return {
-    id,
+    nodeId: id,
     connected: true,
     isConnected() {
       return this.connected;
@@ -119,7 +121,9 @@ describe('kafkajs coordinator refresh', () => {
     const dead = broker(1, refused);
     const next = broker(2);
     const { consumerGroup, kafkaCluster } = group(dead, next);
-    followCoordinator(consumerGroup);
+    const status = new CoordinatorStatus(new LogSanitizer());
+    followCoordinator(consumerGroup, status);
+    expect(status.health()).toEqual({ nodeId: 1, state: 'found', failovers: 0 });
 
     await consumerGroup.heartbeat({ interval: 0 });
 
@@ -131,6 +135,12 @@ describe('kafkajs coordinator refresh', () => {
       groupGenerationId: 7,
     });
     expect(consumerGroup.memberId).toBe('member-1');
+    expect(status.health()).toMatchObject({
+      nodeId: 2,
+      state: 'found',
+      failovers: 1,
+      lastFailover: { from: 1, to: 2 },
+    });
   });
 
   it('leaves groups it does not follow as kafkajs made them', async () => {
@@ -192,15 +202,20 @@ describe('kafkajs coordinator refresh', () => {
     expect(next.offsetCommit).toHaveBeenCalledTimes(1);
   });
 
-  it('rejects with the first error when no coordinator can be found yet', async () => {
+  it('rejects with the first error when no coordinator can be found yet, and shows it lost', async () => {
     const moved = broker(1, notCoordinator);
     const { manager, kafkaCluster } = offsetManager(moved, broker(2));
     kafkaCluster.findGroupCoordinator.mockImplementation(() =>
       Promise.reject(new Error('GROUP_COORDINATOR_NOT_AVAILABLE')),
     );
-    followCoordinator({ offsetManager: manager });
+    const status = new CoordinatorStatus(new LogSanitizer());
+    followCoordinator({ offsetManager: manager }, status);
 
     await expect(manager.commitOffsets(OFFSETS)).rejects.toThrow('not the correct coordinator');
     expect(manager.coordinator).toBe(moved);
+    const health = status.health();
+    expect(health).toMatchObject({ state: 'lost', failovers: 0 });
+    expect(health?.lastError).toContain('not the correct coordinator');
+    expect(Date.parse(health?.lostSince ?? '')).not.toBeNaN();
   });
 });
