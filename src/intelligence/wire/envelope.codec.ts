@@ -116,22 +116,14 @@ function fromBarePayload(record: Record<string, unknown>, message: BusMessage): 
   };
 }
 
-/** `8-4-4-4-12` hex digits, either case (a case-insensitive regex costs several times more). */
+/**
+ * `8-4-4-4-12` hex digits, either case. Spelled-out classes: V8 runs this about twice as fast
+ * as a charCode loop, and the `i` flag would make it several times slower.
+ */
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
 function isUuid(text: string): boolean {
-  if (text.length !== 36) return false;
-  for (let index = 0; index < 36; index++) {
-    const code = text.charCodeAt(index);
-    if (index === 8 || index === 13 || index === 18 || index === 23) {
-      if (code !== 0x2d) return false;
-    } else if (!(
-      (code >= 0x30 && code <= 0x39) ||
-      (code >= 0x61 && code <= 0x66) ||
-      (code >= 0x41 && code <= 0x46)
-    )) {
-      return false;
-    }
-  }
-  return true;
+  return text.length === 36 && UUID.test(text);
 }
 
 let lastTimestamp: string | undefined;
