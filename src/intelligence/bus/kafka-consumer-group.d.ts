@@ -4,7 +4,7 @@ declare module 'kafkajs/src/consumer/consumerGroup.js' {
   export default ConsumerGroup;
 }
 
-/** kafkajs 2.2's internal offset manager class (see kafka-coordinator.ts). */
+/** kafkajs 2.2's internal offset manager class (see kafka-failover.ts). */
 declare module 'kafkajs/src/consumer/offsetManager/index.js' {
   const OffsetManager: { prototype: object };
   export default OffsetManager;

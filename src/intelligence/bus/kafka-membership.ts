@@ -1,7 +1,7 @@
 import { PartitionAssigners, type PartitionAssigner } from 'kafkajs';
 import ConsumerGroup from 'kafkajs/src/consumer/consumerGroup.js';
 import type { CoordinatorEvents } from './coordinator-status.js';
-import { followCoordinator, installCoordinatorRefresh } from './kafka-coordinator.js';
+import { followGroup, installFailover } from './kafka-failover.js';
 
 /** What the hooks may do with the kafkajs consumer group, before it (re)joins and after. */
 export interface GroupControl {
@@ -55,7 +55,7 @@ type WithHooks = { [HOOKS]?: MembershipHooks };
  */
 export function membershipAssigner(hooks: MembershipHooks): PartitionAssigner {
   installJoinHook();
-  installCoordinatorRefresh();
+  installFailover();
   return (config) => Object.assign(PartitionAssigners.roundRobin(config), { [HOOKS]: hooks });
 }
 
@@ -86,8 +86,8 @@ function installJoinHook(): void {
       await hooks.beforeJoin(groupBeforeJoin(this));
     }
     await joinAndSync.call(this);
-    // A new offset manager comes with each join; it follows the coordinator too.
-    if (hooks) followCoordinator(this, hooks.coordinator);
+    // A new offset manager comes with each join; it rides out broker failures too.
+    if (hooks) followGroup(this, hooks.coordinator);
   };
   proto[HOOKS] = true;
 }

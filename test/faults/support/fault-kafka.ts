@@ -115,3 +115,45 @@ export async function readDeadLetters(
   }
   return letters;
 }
+
+/**
+ * The numbers `topic` really holds: read from the beginning to each partition's end (as the
+ * brokers report it now) with a plain kafkajs consumer. Tells messages the producer was told
+ * were written but that are not in the log apart from messages a consumer lost.
+ */
+export async function numbersInTopic(
+  brokers: string[],
+  topic: string,
+  timeoutMs = 60_000,
+): Promise<Set<number>> {
+  const kafka = plainKafka(brokers, 'faults-topic-audit');
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map<number, bigint>();
+  try {
+    for (const { partition, high } of await admin.fetchTopicOffsets(topic)) {
+      ends.set(partition, BigInt(high));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const numbers = new Set<number>();
+  const pending = new Set([...ends].filter(([, end]) => end > 0n).map(([partition]) => partition));
+  const consumer = kafka.consumer({ groupId: uniqueGroup('topic-audit'), maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: ({ partition, message }) => {
+        const n = numberIn(message.value);
+        if (n !== undefined) numbers.add(n);
+        if (BigInt(message.offset) + 1n >= (ends.get(partition) ?? 0n)) pending.delete(partition);
+        return Promise.resolve();
+      },
+    });
+    await waitFor(() => pending.size === 0, `${topic} read to its end`, timeoutMs, 100);
+  } finally {
+    await consumer.disconnect();
+  }
+  return numbers;
+}

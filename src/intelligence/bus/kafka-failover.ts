@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import ConsumerGroup from 'kafkajs/src/consumer/consumerGroup.js';
 import OffsetManager from 'kafkajs/src/consumer/offsetManager/index.js';
 import type { CoordinatorEvents } from './coordinator-status.js';
@@ -10,6 +11,7 @@ interface CoordinatorBroker {
 
 interface ClusterInternals {
   findGroupCoordinator(options: { groupId: string }): Promise<CoordinatorBroker>;
+  refreshMetadata(): Promise<void>;
 }
 
 interface ConsumerGroupInternals {
@@ -17,7 +19,10 @@ interface ConsumerGroupInternals {
   cluster: ClusterInternals;
   coordinator: CoordinatorBroker | null;
   offsetManager: OffsetManagerInternals | null;
+  maxWaitTime: number;
+  sessionTimeout: number;
   heartbeat(options: { interval: number }): Promise<void>;
+  recoverFromFetch(error: unknown): Promise<void>;
 }
 
 interface OffsetManagerInternals {
@@ -28,12 +33,14 @@ interface OffsetManagerInternals {
   commitOffsets(offsets?: unknown): Promise<void>;
 }
 
-const PATCHED = Symbol.for('nestjs-intelligence.kafka-coordinator-refresh');
+const PATCHED = Symbol.for('nestjs-intelligence.kafka-failover');
 /**
  * The consumer groups and offset managers the patch acts for (the module's own consumers),
  * with whom to tell of losses and finds.
  */
 const followed = new WeakMap<object, CoordinatorEvents | undefined>();
+/** When a followed group's heartbeats first found the coordinator lost (until found again). */
+const lostSince = new WeakMap<object, number>();
 /** Errors of the broker protocol that say the group's coordinator is elsewhere or not ready. */
 const MOVED_TYPES = new Set([
   'NOT_COORDINATOR_FOR_GROUP',
@@ -48,6 +55,15 @@ const GONE_NAMES = new Set([
   'KafkaJSBrokerNotFound',
 ]);
 
+/** Errors of a request to a broker that died (refused, timed out) before the cluster fenced it. */
+const UNREACHABLE_NAMES = new Set(['KafkaJSConnectionError', 'KafkaJSRequestTimeoutError']);
+
+/** Whether `error` means a broker (a fetch's partition leader) cannot be reached. */
+export function isBrokerUnreachable(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === 'string' && UNREACHABLE_NAMES.has(name);
+}
+
 /** Whether `error` means the group's coordinator moved, died or is still loading the group. */
 export function isCoordinatorLost(error: unknown): boolean {
   if (error === null || typeof error !== 'object') return false;
@@ -59,10 +75,10 @@ export function isCoordinatorLost(error: unknown): boolean {
 }
 
 /**
- * Lets `group` (a kafkajs ConsumerGroup that just joined) and its offset manager follow the
- * coordinator (see `installCoordinatorRefresh`). Other kafkajs consumers are left as they are.
+ * Lets `group` (a kafkajs ConsumerGroup that just joined) and its offset manager ride out a
+ * broker failure (see `installFailover`). Other kafkajs consumers are left as they are.
  */
-export function followCoordinator(group: object, events?: CoordinatorEvents): void {
+export function followGroup(group: object, events?: CoordinatorEvents): void {
   const internals = group as ConsumerGroupInternals;
   followed.set(internals, events);
   if (internals.offsetManager) followed.set(internals.offsetManager, events);
@@ -70,27 +86,36 @@ export function followCoordinator(group: object, events?: CoordinatorEvents): vo
 }
 
 /**
- * kafkajs 2.2 finds the group coordinator only when it joins: its heartbeats keep going to
- * that broker, and its offset manager, once the socket is down, looks the same node id up in
- * the metadata. When the coordinator broker dies, every heartbeat and commit fails ("Broker N
- * not found in the cached metadata") until the consumer crashes, and the group then waits for
- * the crashed members' sessions. Patched here (once) for the groups passed to
- * `followCoordinator`, the module's own consumers: a heartbeat or commit that fails because the coordinator was lost asks the cluster for the group's
- * coordinator now (FindCoordinator) and is sent there once more; a commit whose coordinator's
- * socket is down asks the same way. The membership (member id, generation) stays as it was,
- * so the group does not rebalance for it. kafkajs is no longer developed, so these internals
- * stay put; the patch refuses to install if they are not there.
+ * Two gaps of kafkajs 2.2 when a broker dies, patched here (once) for the groups passed to
+ * `followGroup`, the module's own consumers:
+ * - It finds the group coordinator only when it joins: heartbeats keep going to that broker,
+ *   and the offset manager, once the socket is down, looks the same node id up in the
+ *   metadata. When the coordinator dies, every heartbeat and commit fails ("Broker N not found
+ *   in the cached metadata") until the consumer crashes. Here a heartbeat or commit that fails
+ *   because the coordinator was lost asks the cluster for the group's coordinator now
+ *   (FindCoordinator) and is sent there once more; a commit whose coordinator's socket is down
+ *   asks the same way. The membership (member id, generation) stays as it was. While no
+ *   coordinator can be found yet, heartbeats fail quietly for up to a session timeout, so
+ *   the fetch loop is not restarted (every partition would stall) for a loss that passes.
+ * - A fetch from a partition leader that died fails with a connection error, which kafkajs
+ *   does not recover from: its retries restart every broker's fetch loop until the consumer
+ *   crashes, so every partition stalls, not only the dead leader's. Here such a fetch returns
+ *   nothing after a metadata refresh and a fetch wait: the other brokers' partitions flow on,
+ *   and the dead leader's move to their new leaders as soon as the metadata names them.
+ * kafkajs is no longer developed, so these internals stay put; the patch refuses to install
+ * if they are not there.
  */
-export function installCoordinatorRefresh(): void {
+export function installFailover(): void {
   const group = ConsumerGroup.prototype as ConsumerGroupInternals & { [PATCHED]?: true };
   const offsets = OffsetManager.prototype as OffsetManagerInternals;
   if (group[PATCHED]) return;
   // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(this) below
-  const { heartbeat } = group;
+  const { heartbeat, recoverFromFetch } = group;
   // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(this) below
   const { commitOffsets, getCoordinator } = offsets;
   if (
     typeof heartbeat !== 'function' ||
+    typeof recoverFromFetch !== 'function' ||
     typeof commitOffsets !== 'function' ||
     typeof getCoordinator !== 'function'
   ) {
@@ -101,11 +126,30 @@ export function installCoordinatorRefresh(): void {
       await heartbeat.call(this, options);
     } catch (error) {
       if (!followed.has(this) || !isCoordinatorLost(error)) throw error;
-      const coordinator = await findCoordinator(this, error);
+      const lostAt = lostSince.get(this) ?? Date.now();
+      lostSince.set(this, lostAt);
+      let coordinator: CoordinatorBroker;
+      try {
+        coordinator = await findCoordinator(this, error);
+      } catch (notFound) {
+        // No coordinator yet (the dead one is not fenced, or the new one loads the group):
+        // the membership lasts a session, so the fetch loop goes on meanwhile.
+        if (Date.now() - lostAt < this.sessionTimeout) return;
+        throw notFound;
+      }
+      lostSince.delete(this);
       this.coordinator = coordinator;
       if (this.offsetManager) this.offsetManager.coordinator = coordinator;
       await heartbeat.call(this, options);
     }
+  };
+  group.recoverFromFetch = async function (this: ConsumerGroupInternals, error) {
+    if (!followed.has(this) || !isBrokerUnreachable(error)) {
+      await recoverFromFetch.call(this, error);
+      return;
+    }
+    await this.cluster.refreshMetadata().catch(() => undefined);
+    await sleep(this.maxWaitTime);
   };
   offsets.getCoordinator = async function (this: OffsetManagerInternals) {
     if (followed.has(this) && !this.coordinator.isConnected()) {

@@ -3,14 +3,15 @@ import { KafkaJSConnectionError, KafkaJSProtocolError } from 'kafkajs';
 import ConsumerGroup from 'kafkajs/src/consumer/consumerGroup.js';
 import OffsetManager from 'kafkajs/src/consumer/offsetManager/index.js';
 import {
-  followCoordinator,
-  installCoordinatorRefresh,
+  followGroup,
+  installFailover,
+  isBrokerUnreachable,
   isCoordinatorLost,
-} from '../../../src/intelligence/bus/kafka-coordinator.js';
+} from '../../../src/intelligence/bus/kafka-failover.js';
 import { CoordinatorStatus } from '../../../src/intelligence/bus/coordinator-status.js';
 import { LogSanitizer } from '../../../src/intelligence/logging/log-sanitizer.js';
 
-installCoordinatorRefresh();
+installFailover();
 
 type Broker = {
   nodeId: number;
@@ -54,6 +55,7 @@ function cluster(next: Broker) {
 }
 
 type Group = {
+  recoverFromFetch(error: unknown): Promise<void>;
   coordinator: Broker;
   memberId: string;
   generationId: number;
@@ -73,6 +75,8 @@ function group(coordinator: Broker, next: Broker) {
     instrumentationEmitter: { emit() {} },
     assigners: [],
     retry: { retries: 0 },
+    maxWaitTimeInMs: 5,
+    sessionTimeout: 30_000,
   });
   Object.assign(consumerGroup, { coordinator, memberId: 'member-1', generationId: 7 });
   return { consumerGroup, kafkaCluster };
@@ -101,7 +105,7 @@ function offsetManager(coordinator: Broker, next: Broker) {
 
 const OFFSETS = { topics: [{ topic: 't', partitions: [{ partition: 0, offset: '10' }] }] };
 
-describe('kafkajs coordinator refresh', () => {
+describe('kafkajs failover patches', () => {
   it('tells coordinator losses from other errors', () => {
     expect(isCoordinatorLost(notCoordinator())).toBe(true);
     expect(isCoordinatorLost(refused())).toBe(true);
@@ -122,7 +126,7 @@ describe('kafkajs coordinator refresh', () => {
     const next = broker(2);
     const { consumerGroup, kafkaCluster } = group(dead, next);
     const status = new CoordinatorStatus(new LogSanitizer());
-    followCoordinator(consumerGroup, status);
+    followGroup(consumerGroup, status);
     expect(status.health()).toEqual({ nodeId: 1, state: 'found', failovers: 0 });
 
     await consumerGroup.heartbeat({ interval: 0 });
@@ -152,6 +156,20 @@ describe('kafkajs coordinator refresh', () => {
     expect(consumerGroup.coordinator).toBe(dead);
   });
 
+  it('lets heartbeats fail quietly while no coordinator can be found, up to a session', async () => {
+    const dead = broker(1, refused);
+    const { consumerGroup, kafkaCluster } = group(dead, broker(2));
+    kafkaCluster.findGroupCoordinator.mockImplementation(() => Promise.reject(refused()));
+    const status = new CoordinatorStatus(new LogSanitizer());
+    followGroup(consumerGroup, status);
+
+    await expect(consumerGroup.heartbeat({ interval: 0 })).resolves.toBeUndefined();
+    expect(status.health()).toMatchObject({ state: 'lost' });
+
+    (consumerGroup as unknown as { sessionTimeout: number }).sessionTimeout = 0;
+    await expect(consumerGroup.heartbeat({ interval: 0 })).rejects.toThrow('ECONNREFUSED');
+  });
+
   it('passes other heartbeat errors on (a rebalance is kafkajs’s to handle)', async () => {
     const rebalancing = broker(
       1,
@@ -163,17 +181,34 @@ describe('kafkajs coordinator refresh', () => {
         } as unknown as Error),
     );
     const { consumerGroup, kafkaCluster } = group(rebalancing, broker(2));
-    followCoordinator(consumerGroup);
+    followGroup(consumerGroup);
 
     await expect(consumerGroup.heartbeat({ interval: 0 })).rejects.toThrow('rebalancing');
     expect(kafkaCluster.findGroupCoordinator).not.toHaveBeenCalled();
+  });
+
+  it('lets a fetch from a dead leader return nothing after a metadata refresh, not crash', async () => {
+    expect(isBrokerUnreachable(refused())).toBe(true);
+    expect(isBrokerUnreachable(notCoordinator())).toBe(false);
+    const { consumerGroup, kafkaCluster } = group(broker(1), broker(2));
+    followGroup(consumerGroup);
+
+    await expect(consumerGroup.recoverFromFetch(refused())).resolves.toBeUndefined();
+    expect(kafkaCluster.refreshMetadata).toHaveBeenCalledTimes(1);
+  });
+
+  it('leaves fetch errors of groups it does not follow, and other errors, to kafkajs', async () => {
+    const { consumerGroup } = group(broker(1), broker(2));
+    await expect(consumerGroup.recoverFromFetch(refused())).rejects.toThrow('ECONNREFUSED');
+    followGroup(consumerGroup);
+    await expect(consumerGroup.recoverFromFetch(new Error('boom'))).rejects.toThrow('boom');
   });
 
   it('commits to the new coordinator when the old one says it is not the coordinator', async () => {
     const moved = broker(1, notCoordinator);
     const next = broker(2);
     const { manager } = offsetManager(moved, next);
-    followCoordinator({ offsetManager: manager });
+    followGroup({ offsetManager: manager });
 
     await manager.commitOffsets(OFFSETS);
 
@@ -193,7 +228,7 @@ describe('kafkajs coordinator refresh', () => {
     dead.connected = false;
     const next = broker(2);
     const { manager, kafkaCluster } = offsetManager(dead, next);
-    followCoordinator({ offsetManager: manager });
+    followGroup({ offsetManager: manager });
 
     await manager.commitOffsets(OFFSETS);
 
@@ -209,7 +244,7 @@ describe('kafkajs coordinator refresh', () => {
       Promise.reject(new Error('GROUP_COORDINATOR_NOT_AVAILABLE')),
     );
     const status = new CoordinatorStatus(new LogSanitizer());
-    followCoordinator({ offsetManager: manager }, status);
+    followGroup({ offsetManager: manager }, status);
 
     await expect(manager.commitOffsets(OFFSETS)).rejects.toThrow('not the correct coordinator');
     expect(manager.coordinator).toBe(moved);
