@@ -124,6 +124,10 @@ export function installFailover(): void {
   group.heartbeat = async function (this: ConsumerGroupInternals, options) {
     try {
       await heartbeat.call(this, options);
+      // Answered: a loss that passed by itself (the old coordinator came back) ends here too.
+      if (lostSince.delete(this) && this.coordinator) {
+        followed.get(this)?.found(this.coordinator.nodeId);
+      }
     } catch (error) {
       if (!followed.has(this) || !isCoordinatorLost(error)) throw error;
       const lostAt = lostSince.get(this) ?? Date.now();

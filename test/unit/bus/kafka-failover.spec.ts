@@ -170,6 +170,24 @@ describe('kafkajs failover patches', () => {
     await expect(consumerGroup.heartbeat({ interval: 0 })).rejects.toThrow('ECONNREFUSED');
   });
 
+  it('ends a quiet loss when the old coordinator answers again', async () => {
+    let down = true;
+    const flaky = broker(1, () => refused());
+    flaky.heartbeat.mockImplementation(() =>
+      down ? Promise.reject(refused()) : Promise.resolve(),
+    );
+    const { consumerGroup, kafkaCluster } = group(flaky, broker(2));
+    kafkaCluster.findGroupCoordinator.mockImplementation(() => Promise.reject(refused()));
+    const status = new CoordinatorStatus(new LogSanitizer());
+    followGroup(consumerGroup, status);
+
+    await consumerGroup.heartbeat({ interval: 0 });
+    expect(status.health()).toMatchObject({ state: 'lost' });
+    down = false;
+    await consumerGroup.heartbeat({ interval: 0 });
+    expect(status.health()).toMatchObject({ nodeId: 1, state: 'found', failovers: 1 });
+  });
+
   it('passes other heartbeat errors on (a rebalance is kafkajs’s to handle)', async () => {
     const rebalancing = broker(
       1,
