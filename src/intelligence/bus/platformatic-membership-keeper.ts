@@ -5,12 +5,19 @@ import { backoffDelay, type BackoffRange } from './redelivery-backoff.js';
 
 /** Backoff of a rejoin that failed (the broker away, say). */
 const REJOIN: BackoffRange = { initialMs: 500, maxMs: 5_000 };
+/** Heartbeats while the coordinator is lost: often, so a new one is found soon after the election. */
+const LOST_BEAT_MS = 500;
 
 export interface KeeperEvents {
   /** The membership could not be kept or regained (yet); it is retried. */
   lost(error: unknown): void;
   /** Heartbeats of the kept membership pass again. */
   kept(): void;
+  /**
+   * The member must join again but the client still points at a coordinator that moved: only
+   * a new consumer (under the same member id) can join now. Resolves once it is replaced.
+   */
+  replace(): Promise<void>;
 }
 
 /** Whether a group error means the member must join again (its generation or id is gone). */
@@ -29,6 +36,11 @@ export function needsRejoin(error: unknown): boolean {
  *   consumer.js, `#heartbeat`). From then on this keeper heartbeats in its place, so a broker
  *   blip costs no rebalance; once the broker says the generation or member is gone, it rejoins.
  * - A rejoin the client gave up on (its `error` event) is retried with backoff.
+ *
+ * - The coordinator died or moved: the heartbeats go to the new one (`GroupRequests` finds it),
+ *   every 500 ms until it answers, so the membership outlives the failover with no rebalance.
+ *   A rejoin then needs a new consumer (`events.replace`): the client would send it to the
+ *   coordinator it found first.
  *
  * A successful join (the client's heartbeats run again) stops it: call `joined()`.
  */
@@ -61,10 +73,16 @@ export class MembershipKeeper {
     }
     this.events.lost(error);
     if (this.timer) return;
-    this.timer = setInterval(() => {
-      void this.beat();
-    }, this.heartbeatIntervalMs);
-    this.timer.unref();
+    this.beatIn(LOST_BEAT_MS);
+  }
+
+  /**
+   * A commit or heartbeat of the adapter's found the coordinator gone: heartbeat to the new
+   * one from now on, without waiting for the client's own heartbeats to give up on the old.
+   */
+  coordinatorLost(): void {
+    if (this.stopped || this.timer || this.rejoinTimer || this.rejoining) return;
+    this.beatIn(LOST_BEAT_MS);
   }
 
   /** The client gave up a rejoin (`error` event): try again with backoff. */
@@ -104,23 +122,34 @@ export class MembershipKeeper {
     };
   }
 
+  private beatIn(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      void this.beat();
+    }, delayMs);
+    this.timer.unref();
+  }
+
   private async beat(): Promise<void> {
     if (this.beating || this.stopped) return;
     this.beating = true;
+    let rejoin = false;
     try {
       await this.requests.heartbeat();
       this.events.kept();
     } catch (error) {
       if (this.halted) return;
-      if (needsRejoin(error) || this.consumer.memberId === null) {
-        this.stopBeating();
-        this.rejoinSoon(0);
-      } else {
-        this.events.lost(error);
-      }
+      rejoin = needsRejoin(error) || this.consumer.memberId === null;
+      if (!rejoin) this.events.lost(error);
     } finally {
       this.beating = false;
     }
+    if (this.halted || this.timer === undefined) return;
+    if (rejoin) {
+      this.stopBeating();
+      this.rejoinSoon(0);
+      return;
+    }
+    this.beatIn(this.requests.coordinatorLost ? LOST_BEAT_MS : this.heartbeatIntervalMs);
   }
 
   /** Read through a getter: `stop()` may have run while a heartbeat was awaited. */
@@ -129,7 +158,7 @@ export class MembershipKeeper {
   }
 
   private stopBeating(): void {
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     this.timer = undefined;
   }
 
@@ -147,7 +176,8 @@ export class MembershipKeeper {
     this.rejoining = true;
     let failure: unknown;
     try {
-      await this.consumer.joinGroup({});
+      if (this.requests.clientStale) await this.events.replace();
+      else await this.consumer.joinGroup({});
     } catch (error) {
       failure = error;
     }

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { ConnectionPool, Consumer, ConsumerGroupJoinPayload } from '@platformatic/kafka';
 import type { LogSanitizer } from '../logging/log-sanitizer.js';
 import type {
@@ -42,6 +43,7 @@ const READ_COMMITTED = 1;
  */
 export class PlatformaticSubscription implements Subscription {
   readonly topics: readonly string[];
+  private readonly logger = new Logger('PlatformaticSubscription');
   private readonly status: KafkaMemberStatus;
   private consumer: Consumer | undefined;
   private pool: ConnectionPool | undefined;
@@ -106,6 +108,23 @@ export class PlatformaticSubscription implements Subscription {
 
   /** Joins the group and starts fetching. Rejects if the first join fails. */
   async start(): Promise<void> {
+    const consumer = this.createClients(null);
+    try {
+      await consumer.joinGroup({});
+    } catch (error) {
+      this.status.startFailed(summarizePlatformaticError(error));
+      await this.closeClients();
+      throw error;
+    }
+    this.fetcher?.start();
+    this.work.startCommits();
+  }
+
+  /**
+   * The consumer, its fetcher, fetch pool, group requests and membership keeper, watched. A
+   * replacement consumer takes over `memberId`, so its join keeps this member's place.
+   */
+  private createClients(memberId: string | null): Consumer {
     const consumer = new this.kafka.Consumer({
       ...this.connection,
       groupId: this.groupId,
@@ -119,7 +138,16 @@ export class PlatformaticSubscription implements Subscription {
       // A JoinGroup waits on the broker until every member rejoined: up to the rebalance timeout.
       requestTimeout: this.rebalanceTimeoutMs + 10_000,
     });
-    const requests = new GroupRequests(this.kafka, consumer);
+    consumer.memberId = memberId;
+    const requests = new GroupRequests(this.kafka, consumer, {
+      lost: (error) => {
+        this.status.coordinator.lost(error);
+        this.keeper?.coordinatorLost();
+      },
+      found: (nodeId) => {
+        this.status.coordinator.found(nodeId);
+      },
+    });
     const pool = new this.kafka.ConnectionPool(this.connection.clientId, {
       ...consumer[this.kafka.kOptions],
     });
@@ -157,19 +185,37 @@ export class PlatformaticSubscription implements Subscription {
       kept: () => {
         if (this.status.state === 'crashed' && !this.fetcher?.failing) this.status.running();
       },
+      replace: () => this.replaceClients(),
     });
     this.keeper = keeper;
     this.watch(consumer, keeper);
     consumer.topics.trackAll(...this.topics);
-    try {
-      await consumer.joinGroup({});
-    } catch (error) {
-      this.status.startFailed(summarizePlatformaticError(error));
-      await this.closeClients();
-      throw error;
-    }
-    this.fetcher.start();
-    this.work.startCommits();
+    return consumer;
+  }
+
+  /**
+   * A rejoin the client would send to a coordinator that moved: a new consumer takes this
+   * member's id and joins (its before-join hook drains and commits as on every rejoin); the
+   * old one closes without leaving the group.
+   */
+  private async replaceClients(): Promise<void> {
+    const old = { consumer: this.consumer, pool: this.pool, fetcher: this.fetcher };
+    const memberId = old.consumer?.memberId ?? null;
+    this.keeper?.stop();
+    old.fetcher?.stop();
+    for (const detach of this.detach.splice(0)) detach();
+    if (old.consumer) old.consumer.memberId = null;
+    void old.pool?.close().catch(() => undefined);
+    old.consumer?.close(true, () => undefined);
+    if (this.closing) return;
+    this.logger.log({
+      msg: 'Group coordinator moved; rejoining with a new consumer under the same member id',
+      groupId: this.groupId,
+      coordinator: this.status.coordinator.health()?.nodeId,
+    });
+    const consumer = this.createClients(memberId);
+    this.fetcher?.start();
+    await consumer.joinGroup({});
   }
 
   close(): Promise<void> {
@@ -198,6 +244,8 @@ export class PlatformaticSubscription implements Subscription {
     await this.pool?.close().catch(() => undefined);
     const consumer = this.consumer;
     if (consumer) {
+      // The client would send its LeaveGroup to the coordinator it found first.
+      if (this.requests?.clientStale) await this.requests.leave().catch(() => undefined);
       // Leaves the group. If the broker is gone that fails; close the connections anyway.
       await consumer.close().catch(async (error: unknown) => {
         this.status.errors.crashed(summarizePlatformaticError(error));

@@ -36,11 +36,19 @@ export interface AssignmentReport {
   at: number;
 }
 
+/** The group coordinator as the worker's subscription last saw it. */
+export interface CoordinatorReport {
+  nodeId?: number;
+  state: 'found' | 'lost';
+  at: number;
+}
+
 interface WorkerMessage {
-  type: 'starting' | 'state' | 'assigned';
+  type: 'starting' | 'state' | 'assigned' | 'coordinator';
   at: number;
   state?: string;
   partitions?: number[];
+  nodeId?: number;
 }
 
 /** One `fault-worker.mjs` child process (forked with an IPC channel) seen from the test. */
@@ -50,6 +58,7 @@ export class FaultWorker {
   readonly startedAt = now();
   readonly states: StateReport[] = [];
   readonly assignments: AssignmentReport[] = [];
+  readonly coordinators: CoordinatorReport[] = [];
   /** Resolves when the process is gone, however it ended. */
   readonly exited: Promise<WorkerExit>;
   exit: WorkerExit | undefined;
@@ -89,6 +98,12 @@ export class FaultWorker {
         this.states.push({ state: message.state, at: message.at });
       } else if (message.type === 'assigned' && message.partitions) {
         this.assignments.push({ partitions: message.partitions, at: message.at });
+      } else if (message.type === 'coordinator') {
+        this.coordinators.push({
+          ...(message.nodeId === undefined ? {} : { nodeId: message.nodeId }),
+          state: message.state === 'lost' ? 'lost' : 'found',
+          at: message.at,
+        });
       }
     });
     this.exited = new Promise<WorkerExit>((resolve) => {
@@ -115,6 +130,21 @@ export class FaultWorker {
   /** Partitions of the topic assigned now, as last reported. */
   get assigned(): number[] {
     return this.assignments.at(-1)?.partitions ?? [];
+  }
+
+  /** The group coordinator as last reported. */
+  get coordinator(): CoordinatorReport | undefined {
+    return this.coordinators.at(-1);
+  }
+
+  /** Until the worker reports its coordinator found on a node other than `node`. */
+  async waitForCoordinatorOff(node: number, timeoutMs: number): Promise<number> {
+    await this.waitUntil(
+      () => this.coordinator?.state === 'found' && this.coordinator.nodeId !== node,
+      `a coordinator other than node ${String(node)}`,
+      timeoutMs,
+    );
+    return this.coordinator?.at ?? now();
   }
 
   get stderr(): string {

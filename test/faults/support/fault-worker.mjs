@@ -162,6 +162,7 @@ const runtime = app.get(IntelligenceRuntime);
 
 let lastState;
 let lastAssigned;
+let lastCoordinator;
 const report = () => {
   // The parent went away: do not linger.
   if (!process.connected) process.exit(71);
@@ -181,6 +182,14 @@ const report = () => {
   if (assigned !== lastAssigned) {
     lastAssigned = assigned;
     send({ type: 'assigned', partitions });
+  }
+  const coordinator = runtime
+    .busHealth()
+    .subscriptions.find((subscription) => subscription.topics.includes(topic))?.coordinator;
+  const seen = coordinator && `${String(coordinator.nodeId)}/${coordinator.state}`;
+  if (coordinator && seen !== lastCoordinator) {
+    lastCoordinator = seen;
+    send({ type: 'coordinator', nodeId: coordinator.nodeId, state: coordinator.state });
   }
 };
 report();

@@ -11,6 +11,7 @@ import {
   PlatformaticKafkaUnavailableError,
 } from '../../../src/intelligence/bus/platformatic-loader.js';
 import { bridgePlatformaticLogs } from '../../../src/intelligence/bus/platformatic-log-bridge.js';
+import { coordinatorLost } from '../../../src/intelligence/bus/platformatic-group-requests.js';
 import { needsRejoin } from '../../../src/intelligence/bus/platformatic-membership-keeper.js';
 import { isTooLarge } from '../../../src/intelligence/bus/platformatic-publisher.js';
 import { readFetchedPartition } from '../../../src/intelligence/bus/platformatic-records.js';
@@ -137,6 +138,17 @@ describe('classifyPlatformaticFailure', () => {
     expect(isTooLarge(refused())).toBe(false);
     expect(needsRejoin(retried('x', clientError('gone', { needsRejoin: true })))).toBe(true);
     expect(needsRejoin(refused())).toBe(false);
+  });
+
+  it('tells a coordinator that died, moved or is loading from other group errors', () => {
+    expect(coordinatorLost(refused())).toBe(true);
+    expect(coordinatorLost(retried('heartbeat failed 6 times.', protocol('NOT_COORDINATOR')))).toBe(
+      true,
+    );
+    expect(coordinatorLost(protocol('COORDINATOR_LOAD_IN_PROGRESS'))).toBe(true);
+    expect(coordinatorLost(protocol('COORDINATOR_NOT_AVAILABLE'))).toBe(true);
+    expect(coordinatorLost(protocol('REBALANCE_IN_PROGRESS'))).toBe(false);
+    expect(coordinatorLost(protocol('ILLEGAL_GENERATION'))).toBe(false);
   });
 });
 
