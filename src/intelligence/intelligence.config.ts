@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseOptions } from './database/database.options.js';
-import type { BusOption, IntelligenceModuleOptions } from './intelligence.options.js';
+import type {
+  BusOption,
+  IntelligenceModuleOptions,
+  RetryPolicy,
+} from './intelligence.options.js';
 import { DEFAULT_GROUP_ID } from './intelligence.constants.js';
 import type { LogSanitizerOptions } from './logging/log-sanitizer.js';
 
@@ -17,6 +21,7 @@ export interface IntelligenceConfig {
     maxAttempts: number;
     backoff: { initialMs: number; maxMs: number };
     deadLetter: boolean | { topic: string };
+    retry: RetryPolicy;
     concurrency: number;
     handlerTimeoutMs: number;
     topicValidation: 'warn' | 'reject' | 'off';
@@ -24,6 +29,7 @@ export interface IntelligenceConfig {
   };
   wiring: { failFast: boolean; retry: { initialMs: number; maxMs: number } | false };
   shutdown: { drainTimeoutMs: number; disconnectTimeoutMs: number };
+  tracing: { enabled: boolean };
   logging: LogSanitizerOptions;
   database: DatabaseOptions | undefined;
 }
@@ -47,6 +53,7 @@ export function resolveIntelligenceConfig(options: IntelligenceModuleOptions): I
       maxAttempts: options.dispatch?.maxAttempts ?? 3,
       backoff: options.dispatch?.backoff ?? { initialMs: 200, maxMs: 10_000 },
       deadLetter: options.dispatch?.deadLetter ?? true,
+      retry: options.dispatch?.retry ?? { mode: 'in-place' },
       concurrency: options.dispatch?.concurrency ?? 1,
       handlerTimeoutMs: options.dispatch?.handlerTimeoutMs ?? 30_000,
       topicValidation: options.dispatch?.topicValidation ?? 'warn',
@@ -60,6 +67,7 @@ export function resolveIntelligenceConfig(options: IntelligenceModuleOptions): I
       drainTimeoutMs: options.shutdown?.drainTimeoutMs ?? 10_000,
       disconnectTimeoutMs: options.shutdown?.disconnectTimeoutMs ?? 5_000,
     },
+    tracing: { enabled: options.tracing?.enabled ?? true },
     logging: options.logging ?? {},
     database: options.database,
   };

@@ -10,6 +10,18 @@ const positiveInt = z.number().int().positive();
 const backoff = z
   .object({ initialMs: positiveInt, maxMs: positiveInt })
   .refine((value) => value.maxMs >= value.initialMs, { error: 'maxMs must be >= initialMs' });
+/** `dispatch.retry`, and a handler's own `retry`. */
+export const retryPolicySchema = z.discriminatedUnion(
+  'mode',
+  [
+    z.object({ mode: z.literal('in-place') }),
+    z.object({
+      mode: z.literal('topics'),
+      delaysMs: z.array(positiveInt).min(1, 'needs at least one tier').max(20),
+    }),
+  ],
+  { error: "must be { mode: 'in-place' } or { mode: 'topics', delaysMs: [ms, ...] }" },
+);
 const broker = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'must be "host:port"');
 
 /** Username and password SASL: both are needed (a missing one fails at the broker, forever). */
@@ -80,6 +92,7 @@ const schema = z.object({
       handlerTimeoutMs: z.number().int().min(0).optional(),
       topicValidation: z.enum(['warn', 'reject', 'off']).optional(),
       startFrom: z.enum(['earliest', 'latest']).optional(),
+      retry: retryPolicySchema.optional(),
     })
     .optional(),
   wiring: z
@@ -94,6 +107,7 @@ const schema = z.object({
       disconnectTimeoutMs: z.number().int().positive().optional(),
     })
     .optional(),
+  tracing: z.object({ enabled: z.boolean().optional() }).optional(),
   database: databaseOptionsSchema.optional(),
   logging: z
     .object({

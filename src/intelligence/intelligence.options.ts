@@ -30,6 +30,16 @@ export interface IntrospectionOptions {
   heartbeatIntervalMs?: number;
 }
 
+/**
+ * How a message whose handler failed transiently is tried again. `in-place`: redelivered on
+ * its own partition after a backoff, which pauses that partition (right for short backoffs).
+ * `topics`: acknowledged on its topic and handed to the group's retry tier topics, one per
+ * delay (`onex.retry.<group>.<delay>ms.v1`), run again once due, then dead-lettered after
+ * the last tier with its history. Later messages of its partition do not wait, so a retried
+ * message falls behind later messages of its key.
+ */
+export type RetryPolicy = { mode: 'in-place' } | { mode: 'topics'; delaysMs: readonly number[] };
+
 export interface DispatchOptions {
   /** Deliveries of a message before it is dead-lettered. @default 3 */
   maxAttempts?: number;
@@ -37,6 +47,8 @@ export interface DispatchOptions {
   backoff?: BackoffOptions;
   /** Dead-letter failed messages to `onex.dlq.<category>.v1`, or to `topic`. @default true */
   deadLetter?: boolean | { topic: string };
+  /** How a transient failure is retried; a handler's own `retry` overrides it. @default { mode: 'in-place' } */
+  retry?: RetryPolicy;
   /** Messages of one partition handled at once (ordered per key). @default 1 */
   concurrency?: number;
   /**
@@ -54,6 +66,15 @@ export interface DispatchOptions {
   startFrom?: 'earliest' | 'latest';
   /** What to do with subscribed topics not of the `onex.<kind>.<producer>.<name>.v<N>` form. @default 'warn' */
   topicValidation?: 'warn' | 'reject' | 'off';
+}
+
+export interface TracingOptions {
+  /**
+   * OpenTelemetry spans and W3C trace-context headers, with `@opentelemetry/api` (an optional
+   * peer): a consumer span per dispatch, producer spans for every publish the module makes.
+   * Without the package, or with no SDK registered, it costs nothing measurable. @default true
+   */
+  enabled?: boolean;
 }
 
 export interface WiringOptions {
@@ -97,6 +118,7 @@ export interface IntelligenceModuleOptions {
   dispatch?: DispatchOptions;
   wiring?: WiringOptions;
   shutdown?: ShutdownOptions;
+  tracing?: TracingOptions;
   /** Extra secret patterns and opt-in redaction of e-mails and IP addresses. */
   logging?: LogSanitizerOptions;
   /**

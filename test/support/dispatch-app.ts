@@ -5,6 +5,7 @@ import type {
   DispatchOptions,
   ShutdownOptions,
 } from '../../src/intelligence/intelligence.options.js';
+import type { KafkaBusOptions } from '../../src/intelligence/bus/kafka-bus.options.js';
 import { IntelligenceRuntime } from '../../src/intelligence/runtime/intelligence.runtime.js';
 import { compileIntelligenceApp } from './intelligence-app.js';
 import { kafkaBrokers } from './kafka-env.js';
@@ -18,6 +19,8 @@ export interface DispatchAppOptions {
   /** @default { drainTimeoutMs: 2000 } */
   shutdown?: ShutdownOptions;
   logger?: LoggerService;
+  /** Kafka bus options over the defaults below (the client, say). */
+  bus?: Partial<KafkaBusOptions>;
 }
 
 /**
@@ -40,6 +43,7 @@ export class DispatchApps {
           heartbeatIntervalMs: 500,
           fetchMaxWaitMs: 200,
           commitIntervalMs: 200,
+          ...options.bus,
         },
         introspection: { enabled: false },
         wiring: { retry: false, failFast: true },

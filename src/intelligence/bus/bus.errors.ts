@@ -48,3 +48,11 @@ export class RetryLaterError extends Error {
     super(`Redeliver in ${delayMs} ms`, options);
   }
 }
+
+/**
+ * A `RetryLaterError` for a message that did not fail but is not due yet (a retry tier's):
+ * its partition waits for it without the message counting as failing in health.
+ */
+export class NotDueYetError extends RetryLaterError {
+  override name = 'NotDueYetError';
+}

@@ -1,4 +1,5 @@
 import type { BusMessage, HandlerResult, MessageHandler } from './bus-message.interface.js';
+import { NotDueYetError } from './bus.errors.js';
 import { redeliveryDelay, type BackoffRange } from './redelivery-backoff.js';
 
 export interface PartitionWorkerOptions {
@@ -238,11 +239,13 @@ export class PartitionWorker {
       this.notifyIdle();
       return;
     }
-    if (entry.failures === 0) {
-      this.stuck += 1;
-      this.options.onStuck(error);
+    if (!(error instanceof NotDueYetError)) {
+      if (entry.failures === 0) {
+        this.stuck += 1;
+        this.options.onStuck(error);
+      }
+      entry.failures += 1;
     }
-    entry.failures += 1;
     const timer = setTimeout(
       () => {
         this.timers.delete(timer);

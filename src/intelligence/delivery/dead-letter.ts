@@ -1,6 +1,13 @@
 import type { BusMessage, OutgoingMessage } from '../bus/bus-message.interface.js';
 import { DEAD_LETTER_TOPICS } from '../intelligence.constants.js';
 import { topicCategory } from '../wire/topic-name.js';
+import {
+  isRetryHeader,
+  originOf,
+  RETRY_HEADERS,
+  type RetryHistoryEntry,
+  type RetryOrigin,
+} from './retry-tiers.js';
 
 /** Headers a dead letter carries besides the original ones. */
 export const DEAD_LETTER_HEADERS = [
@@ -23,6 +30,10 @@ export interface DeadLetterFacts {
   failureClass: string;
   attempts: number;
   correlationId?: string;
+  /** Where the message was first consumed, when it comes from a retry tier. */
+  origin?: RetryOrigin;
+  /** Its failed attempts, when it went through retry tiers (kept as `retry_history`). */
+  history?: readonly RetryHistoryEntry[];
 }
 
 /** The dead-letter topic of a message: `onex.dlq.<events|commands|intents>.v1`, or the configured one. */
@@ -33,26 +44,31 @@ export function deadLetterTopic(topic: string, configured: boolean | { topic: st
 
 /**
  * The dead letter of `message`: the original key and bytes untouched (a tombstone stays a
- * null value), the original headers (earlier failure headers replaced) plus provenance and
- * failure headers.
+ * null value), the original headers (earlier failure and retry headers replaced) plus
+ * provenance (of the first consumption, for a retry tier's message), failure headers and,
+ * after retry tiers, `retry_history` (a JSON array of the failed attempts).
  */
 export function toDeadLetter(message: BusMessage, facts: DeadLetterFacts): OutgoingMessage {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(message.headers)) {
-    if (!(DEAD_LETTER_HEADERS as readonly string[]).includes(name)) headers[name] = value;
+    if (!(DEAD_LETTER_HEADERS as readonly string[]).includes(name) && !isRetryHeader(name)) {
+      headers[name] = value;
+    }
   }
   const correlationId = facts.correlationId ?? message.headers.correlation_id;
+  const origin = facts.origin ?? originOf(message);
   Object.assign(headers, {
-    original_topic: message.topic,
-    original_partition: String(message.partition),
-    original_offset: message.offset,
-    original_timestamp: message.timestamp,
+    original_topic: origin.topic,
+    original_partition: String(origin.partition),
+    original_offset: origin.offset,
+    original_timestamp: origin.timestamp,
     consumer_group: facts.groupId,
     failure_reason: facts.reason,
     failure_class: facts.failureClass,
     failure_timestamp: new Date().toISOString(),
     attempts: String(facts.attempts),
     ...(correlationId === undefined ? {} : { correlation_id: correlationId }),
+    ...(facts.history ? { [RETRY_HEADERS.history]: JSON.stringify(facts.history) } : {}),
   });
   return { key: message.key, value: message.value, headers };
 }

@@ -1,3 +1,5 @@
+import type { RetryPolicy } from '../intelligence.options.js';
+
 export const INTELLIGENCE_HANDLERS = 'intelligence:handlers';
 
 export interface IntelligenceHandlerOptions {
@@ -5,6 +7,8 @@ export interface IntelligenceHandlerOptions {
   eventType?: string;
   /** Publish operation started / completed events for this route. @default false */
   operationEvents?: boolean;
+  /** How this handler's transient failures are retried. @default the module's `dispatch.retry` */
+  retry?: RetryPolicy;
   /** Key under which redeliveries of the same message are recognised and skipped. */
   idempotencyKey?: (event: {
     payload: unknown;

@@ -6,6 +6,7 @@ import type {
   IntrospectionNode,
 } from '../introspection/introspection-node.interface.js';
 import { nodeIdFor } from '../introspection/node-id.js';
+import { retryPolicySchema } from '../intelligence.options-validation.js';
 import type { HandlerDefinition } from './handler-definition.interface.js';
 import {
   INTELLIGENCE_HANDLERS,
@@ -73,6 +74,7 @@ export class IntelligenceExplorer {
       const routes = (Reflect.getMetadata(INTELLIGENCE_HANDLERS, method) ??
         []) as HandlerRouteMetadata[];
       for (const route of routes) {
+        assertRetryPolicy(route, name);
         found.push({
           ...route,
           name,
@@ -106,6 +108,15 @@ function eventPatternTopics(method: Method, name: string): string[] {
     }
     return pattern;
   });
+}
+
+/** A handler's own `retry` option, checked like the module's. */
+function assertRetryPolicy(route: HandlerRouteMetadata, name: string): void {
+  if (route.retry === undefined) return;
+  const issue = retryPolicySchema.safeParse(route.retry).error?.issues[0];
+  if (!issue) return;
+  const field = ['retry', ...issue.path.map(String)].join('.');
+  throw new HandlerDiscoveryError(`${name} ← ${route.topic}: option "${field}" ${issue.message}`);
 }
 
 function assertStatic(wrapper: InstanceWrapper, className: string): void {

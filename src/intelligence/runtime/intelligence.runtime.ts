@@ -6,7 +6,7 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import type { BusHealth } from '../bus/bus-message.interface.js';
+import type { BusHealth, MessageHandler } from '../bus/bus-message.interface.js';
 import { settledWithin } from '../bus/bounded-wait.js';
 import { BusError } from '../bus/bus.errors.js';
 import { EventBus } from '../bus/event-bus.js';
@@ -19,6 +19,8 @@ import {
 } from '../dispatch/intelligence.explorer.js';
 import { parseTopic } from '../wire/topic-name.js';
 import { MessageDelivery } from '../delivery/message.delivery.js';
+import { RetryPolicies } from '../delivery/retry-policies.js';
+import { retryGroupId, retryTierTopic } from '../delivery/retry-tiers.js';
 import { INTELLIGENCE_CONFIG, type IntelligenceConfig } from '../intelligence.config.js';
 import { IntrospectionPublisher } from '../introspection/introspection.publisher.js';
 import { LogSanitizer } from '../logging/log-sanitizer.js';
@@ -210,26 +212,46 @@ export class IntelligenceRuntime implements OnModuleInit, OnModuleDestroy {
       activeOperations: (node) => this.engine.activeOperations(node),
     });
 
+    const policies = new RetryPolicies(this.config.dispatch.retry, handlers);
+    this.delivery.load(policies);
     const topics = this.engine.topics();
     if (topics.length > 0) {
-      const subscription = await this.bus.subscribe(
-        topics,
-        this.config.groupId,
-        (message) => this.delivery.deliver(message),
-        {
-          redelivery: this.config.dispatch.backoff,
-          concurrency: this.config.dispatch.concurrency,
-          fromBeginning: this.config.dispatch.startFrom === 'earliest',
-          drainTimeoutMs: this.config.shutdown.drainTimeoutMs,
-        },
+      await this.subscribe(generation, topics, this.config.groupId, (message) =>
+        this.delivery.deliver(message),
       );
-      if (state.generation !== generation) {
-        await subscription.close();
-        throw new Error('Wiring was cleaned up while subscribing');
+      // The retry consumers, when some handler retries through tier topics: one subscription
+      // to every tier topic in use, in the group's retry group (from the start: nothing due
+      // is skipped).
+      const tiers = policies.delays().map((delay) => retryTierTopic(this.config.groupId, delay));
+      if (tiers.length > 0) {
+        await this.subscribe(generation, tiers, retryGroupId(this.config.groupId), (message) =>
+          this.delivery.deliverRetry(message),
+        );
       }
-      state.subscriptions.push(subscription);
     }
     return { topics, handlers: handlers.length };
+  }
+
+  /** Subscribes `handler` to `topics` as a member of `groupId`, recorded in the wiring state. */
+  private async subscribe(
+    generation: number,
+    topics: string[],
+    groupId: string,
+    handler: MessageHandler,
+  ): Promise<void> {
+    const state = this.wiringState;
+    const retryTiers = groupId !== this.config.groupId;
+    const subscription = await this.bus.subscribe(topics, groupId, handler, {
+      redelivery: this.config.dispatch.backoff,
+      concurrency: this.config.dispatch.concurrency,
+      fromBeginning: retryTiers || this.config.dispatch.startFrom === 'earliest',
+      drainTimeoutMs: this.config.shutdown.drainTimeoutMs,
+    });
+    if (state.generation !== generation) {
+      await subscription.close();
+      throw new Error('Wiring was cleaned up while subscribing');
+    }
+    state.subscriptions.push(subscription);
   }
 
   /** Applies the `topicMap` option to every handler's topic (and so to the nodes' endpoints). */
