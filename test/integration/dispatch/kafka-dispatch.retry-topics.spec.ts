@@ -8,6 +8,7 @@ import { IntelligenceHandler } from '../../../src/intelligence/dispatch/intellig
 import { IntelligenceNode } from '../../../src/intelligence/dispatch/intelligence-node.decorator.js';
 import { DEAD_LETTER_TOPICS } from '../../../src/intelligence/intelligence.constants.js';
 import type { IntelligenceEvent } from '../../../src/intelligence/wire/intelligence-event.interface.js';
+import { IntelligenceRuntime } from '../../../src/intelligence/runtime/intelligence.runtime.js';
 import { DispatchApps } from '../../support/dispatch-app.js';
 import {
   envelopeMessage,
@@ -15,7 +16,7 @@ import {
   RawTopicReader,
   TestProducer,
 } from '../../support/dispatch-kafka.js';
-import { waitFor } from '../../support/wait-for.js';
+import { pause, waitFor } from '../../support/wait-for.js';
 
 const DLQ = DEAD_LETTER_TOPICS.event;
 const [TIER_1, TIER_2] = [1_000, 2_000];
@@ -161,6 +162,38 @@ describe.each<KafkaClientName>(['kafkajs', 'platformatic'])(
         [3, retryTierTopic(groupId, TIER_2)],
       ]);
       expect(history[2]?.reason).toContain('downstream unavailable for doomed');
+    }, 60_000);
+
+    it('holds neither the shutdown nor a restart up with a message waiting a minute on its tier', async () => {
+      const { topic, groupId } = await freshTopic(`tiers-wait-${client}`);
+      const runs: Handled[] = [];
+      const worker = nodeOn(topic, new Map([['waiting', 1]]), runs);
+      await producer.sendToOnePartition(topic, [
+        envelopeMessage(topic, { id: 'waiting' }, 'k').message,
+      ]);
+      const options = {
+        groupId,
+        providers: [worker],
+        bus: { client },
+        dispatch: { retry: { mode: 'topics' as const, delaysMs: [60_000] } },
+      };
+      const app = await apps.start(options);
+      await waitFor(() => app.get(MessageDelivery).stats().retryTiered === 1, 'sent to the tier');
+      const health = () =>
+        app
+          .get(IntelligenceRuntime)
+          .busHealth()
+          .subscriptions.map((subscription) => subscription.lastError);
+      await pause(1_000);
+      expect(health()).toEqual([undefined, undefined]);
+      const closing = Date.now();
+      await apps.close(app);
+      // Well under the drain bound (2 s) plus the minute the message waits.
+      expect(Date.now() - closing).toBeLessThan(10_000);
+      // A new instance takes the waiting message over: not run before it is due.
+      await apps.start(options);
+      await pause(1_000);
+      expect(runs.map((run) => run.attempt)).toEqual([1]);
     }, 60_000);
   },
 );
