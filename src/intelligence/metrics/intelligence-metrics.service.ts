@@ -63,13 +63,15 @@ export class IntelligenceMetrics {
     });
     new Counter({
       name: 'intelligence_delivery_total',
-      help: 'Retries, dead letters, dead-letter publish failures and drops',
+      help: 'In-place retries, retry-tier hand-overs and their publish failures, dead letters, dead-letter publish failures and drops',
       labelNames: ['event'],
       registers,
       collect() {
         this.reset();
         const stats = delivery.stats();
         this.inc({ event: 'retried' }, stats.retried);
+        this.inc({ event: 'retry_tiered' }, stats.retryTiered);
+        this.inc({ event: 'retry_tier_failed' }, stats.retryTierFailures);
         this.inc({ event: 'dead_lettered' }, stats.deadLettered);
         this.inc({ event: 'dead_letter_failed' }, stats.deadLetterFailures);
         this.inc({ event: 'dropped' }, stats.dropped);
