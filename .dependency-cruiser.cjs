@@ -33,6 +33,7 @@ const LAYERS = [
   'logging',
   'bus',
   'wire',
+  'tracing',
   'database',
   'delivery',
   'introspection',

@@ -97,5 +97,11 @@ export {
   type InMemoryIdempotencyOptions,
 } from './delivery/in-memory-idempotency.store.js';
 export { PostgresIdempotencyStore } from './delivery/postgres-idempotency.store.js';
-export { NoDatabaseError } from './dispatch/handler-context.js';
+export { MessageTracing } from './tracing/message-tracing.js';
+export type {
+  ConsumeTrace,
+  PublishKind,
+  PublishTrace,
+  TraceParent,
+} from './tracing/message-trace.interface.js';
 export { DatabaseNotWiredError, IntelligenceDatabase } from './runtime/intelligence-database.js';

@@ -1,10 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseOptions } from './database/database.options.js';
-import type {
-  BusOption,
-  IntelligenceModuleOptions,
-  RetryPolicy,
-} from './intelligence.options.js';
+import type { BusOption, IntelligenceModuleOptions, RetryPolicy } from './intelligence.options.js';
 import { DEFAULT_GROUP_ID } from './intelligence.constants.js';
 import type { LogSanitizerOptions } from './logging/log-sanitizer.js';
 

@@ -23,6 +23,7 @@ import { LogSanitizer } from './logging/log-sanitizer.js';
 import { IntelligenceDatabase } from './runtime/intelligence-database.js';
 import { IntelligenceCleanupService } from './runtime/intelligence-cleanup.service.js';
 import { IntelligenceRuntime } from './runtime/intelligence.runtime.js';
+import { MessageTracing } from './tracing/message-tracing.js';
 import { WiringState } from './runtime/wiring.state.js';
 
 /**
@@ -57,6 +58,12 @@ import { WiringState } from './runtime/wiring.state.js';
         createEventBus(config, sanitizer),
       inject: [INTELLIGENCE_CONFIG, LogSanitizer],
     },
+    {
+      provide: MessageTracing,
+      useFactory: (config: IntelligenceConfig, sanitizer: LogSanitizer) =>
+        MessageTracing.load(config.tracing.enabled, sanitizer),
+      inject: [INTELLIGENCE_CONFIG, LogSanitizer],
+    },
     IntelligenceExplorer,
     DispatchEngine,
     { provide: Dispatcher, useExisting: DispatchEngine },
@@ -81,6 +88,7 @@ import { WiringState } from './runtime/wiring.state.js';
     IntelligenceRuntime,
     IntelligenceHealthIndicator,
     IntelligenceMetrics,
+    MessageTracing,
   ],
 })
 export class IntelligenceModule extends ConfigurableModuleClass {}

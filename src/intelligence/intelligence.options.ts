@@ -71,7 +71,8 @@ export interface DispatchOptions {
 export interface TracingOptions {
   /**
    * OpenTelemetry spans and W3C trace-context headers, with `@opentelemetry/api` (an optional
-   * peer): a consumer span per dispatch, producer spans for every publish the module makes.
+   * peer): a consumer span per dispatch, producer spans for `ctx.publish`, dead letters and
+   * retry-tier hand-overs, all injecting `traceparent`.
    * Without the package, or with no SDK registered, it costs nothing measurable. @default true
    */
   enabled?: boolean;

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type {
   BusMessage,
   HandlerResult,
@@ -12,6 +12,8 @@ import { backoffDelay } from '../bus/redelivery-backoff.js';
 import { EventBus } from '../bus/event-bus.js';
 import { INTELLIGENCE_CONFIG, type IntelligenceConfig } from '../intelligence.config.js';
 import { LogSanitizer } from '../logging/log-sanitizer.js';
+import { MessageTracing } from '../tracing/message-tracing.js';
+import type { TraceParent } from '../tracing/message-trace.interface.js';
 import { deadLetterTopic, toDeadLetter, type DeadLetterFacts } from './dead-letter.js';
 import type { DispatchOutcome, HandlerFailure } from './dispatch-outcome.interface.js';
 import { Dispatcher } from './dispatcher.js';
@@ -52,6 +54,8 @@ interface Handover {
   message: OutgoingMessage;
   /** Counts and logs it, once the broker has it. */
   sent: () => void;
+  /** The consumer span of the dispatch that failed: its producer span's parent. */
+  trace: TraceParent | undefined;
 }
 
 interface Tracking {
@@ -71,6 +75,8 @@ interface Run {
   message: BusMessage;
   /** The retry tier's state; the engine sees the message as on its original topic. */
   retry?: RetryState;
+  /** The dispatch's consumer span: hand-overs are its children. */
+  trace?: TraceParent;
 }
 
 /** The result of every message handled at once: one shared settled promise. */
@@ -112,6 +118,9 @@ export class MessageDelivery {
     @Inject(EventBus) private readonly bus: EventBus,
     @Inject(INTELLIGENCE_CONFIG) private readonly config: IntelligenceConfig,
     @Inject(LogSanitizer) private readonly sanitizer: LogSanitizer,
+    @Optional()
+    @Inject(MessageTracing)
+    private readonly tracing: MessageTracing = MessageTracing.disabled,
   ) {
     this.policies = new RetryPolicies(config.dispatch.retry);
   }
@@ -207,7 +216,7 @@ export class MessageDelivery {
     }
     const tracking = tracked ?? this.track(succeeded);
     tracking.attempts = attempt;
-    return this.settle(run, tracking, outcome);
+    return this.settle(outcome.trace ? { ...run, trace: outcome.trace } : run, tracking, outcome);
   }
 
   private track(succeeded: ReadonlySet<string> | undefined): Tracking {
@@ -348,6 +357,7 @@ export class MessageDelivery {
       kind: 'retry',
       topic,
       message,
+      trace: run.trace,
       sent: () => {
         this.counters.retryTiered += 1;
         this.logger.warn({
@@ -406,6 +416,7 @@ export class MessageDelivery {
       kind: 'dead_letter',
       topic,
       message,
+      trace: run.trace,
       sent: () => {
         this.counters.deadLettered += 1;
         this.logger.warn({
@@ -457,29 +468,42 @@ export class MessageDelivery {
   ): PendingAck {
     tracking.pending = handovers;
     const resumed = inPlace.length === 0 && tracking.rerun;
-    const settled = Promise.allSettled(
-      handovers.map((handover) => this.bus.publish(handover.topic, handover.message)),
-    ).then((results) => {
-      const failed = handovers.filter((handover, index) => {
-        if (results[index]?.status === 'fulfilled') {
-          handover.sent();
-          return false;
+    const settled = Promise.allSettled(handovers.map((handover) => this.publish(handover))).then(
+      (results) => {
+        const failed = handovers.filter((handover, index) => {
+          if (results[index]?.status === 'fulfilled') {
+            handover.sent();
+            return false;
+          }
+          return true;
+        });
+        if (failed.length > 0) {
+          const rejected = results.find((result) => result.status === 'rejected');
+          throw this.handOverFailed(run, tracking, failed, rejected?.reason);
         }
-        return true;
-      });
-      if (failed.length > 0) {
-        const rejected = results.find((result) => result.status === 'rejected');
-        throw this.handOverFailed(run, tracking, failed, rejected?.reason);
-      }
-      tracking.pending = undefined;
-      if (!tracking.rerun) {
-        this.tracking.delete(trackingId(run.message));
-        return;
-      }
-      // Run the rest again: after this attempt's backoff, or at once after a late hand-over.
-      throw resumed ? this.rerunNow(run, tracking) : this.retryInPlace(run, tracking, inPlace);
-    });
+        tracking.pending = undefined;
+        if (!tracking.rerun) {
+          this.tracking.delete(trackingId(run.message));
+          return;
+        }
+        // Run the rest again: after this attempt's backoff, or at once after a late hand-over.
+        throw resumed ? this.rerunNow(run, tracking) : this.retryInPlace(run, tracking, inPlace);
+      },
+    );
     return { settled: this.abandonable(settled) };
+  }
+
+  /** Publishes a hand-over under a producer span, a child of the dispatch's consumer span. */
+  private async publish(handover: Handover): Promise<void> {
+    const { topic, message, kind } = handover;
+    const trace = this.tracing.injectPublish(topic, message.headers ?? {}, handover.trace, kind);
+    try {
+      await this.bus.publish(topic, { ...message, headers: trace.headers });
+      trace.end();
+    } catch (error) {
+      trace.end(error);
+      throw error;
+    }
   }
 
   private rerunNow(run: Run, tracking: Tracking): RetryLaterError {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { BusMessage } from '../bus/bus-message.interface.js';
 import type { EventBus } from '../bus/event-bus.js';
 import { INTELLIGENCE_CONFIG, type IntelligenceConfig } from '../intelligence.config.js';
@@ -14,6 +14,8 @@ import { HandlerRunner, isPromiseLike, skipped, type RunResult } from './handler
 import type { DispatchOutcome, HandlerFailure } from '../delivery/dispatch-outcome.interface.js';
 import { HEADERS } from '../wire/envelope.js';
 import { decodeMessage } from '../wire/envelope.codec.js';
+import { MessageTracing } from '../tracing/message-tracing.js';
+import type { ConsumeTrace, TraceParent } from '../tracing/message-trace.interface.js';
 import type { TransactionRunner } from './dispatch-context.interface.js';
 import type { HandlerDefinition } from './handler-definition.interface.js';
 import type { Dispatcher } from '../delivery/dispatcher.js';
@@ -64,6 +66,9 @@ export class DispatchEngine implements Dispatcher {
   constructor(
     @Inject(INTELLIGENCE_CONFIG) private readonly config: IntelligenceConfig,
     @Inject(LogSanitizer) sanitizer: LogSanitizer,
+    @Optional()
+    @Inject(MessageTracing)
+    private readonly tracing: MessageTracing = MessageTracing.disabled,
   ) {
     const timeoutMs = config.dispatch.handlerTimeoutMs;
     this.watch = new HandlerWatch(timeoutMs, (handler, topic) => {
@@ -74,7 +79,14 @@ export class DispatchEngine implements Dispatcher {
         timeoutMs,
       });
     });
-    this.runner = new HandlerRunner(config, sanitizer, this.counters, this.watch, this.logger);
+    this.runner = new HandlerRunner(
+      config,
+      sanitizer,
+      this.counters,
+      this.watch,
+      this.logger,
+      tracing,
+    );
   }
 
   get loaded(): boolean {
@@ -167,7 +179,7 @@ export class DispatchEngine implements Dispatcher {
 
   /**
    * `dispatch` without a promise when every handler finished synchronously: the delivery's
-   * hot path. Handlers run one after the other, in route order.
+   * hot path. Handlers run one after the other, in route order, under one consumer span.
    */
   handle(
     message: BusMessage,
@@ -176,35 +188,43 @@ export class DispatchEngine implements Dispatcher {
   ): DispatchOutcome | Promise<DispatchOutcome> {
     const table = this.table;
     if (!table) throw new DispatchEngineStateError('The dispatch engine is not loaded');
+    const { groupId } = this.config;
     const headerType = message.headers[HEADERS.eventType];
     if (!table.accepts(message.topic, headerType)) {
-      return this.counted(message.topic, false, {
-        status: 'no_handler',
-        ...(headerType === undefined ? {} : { eventType: headerType }),
-      });
+      const trace = this.tracing.startConsume(message, groupId, attempt);
+      return this.counted(
+        message.topic,
+        false,
+        this.traced(trace, {
+          status: 'no_handler',
+          ...(headerType === undefined ? {} : { eventType: headerType }),
+        }),
+      );
     }
     const decoded = decodeMessage(message);
     if (!decoded.ok) {
-      return this.counted(message.topic, true, {
-        status: 'invalid_message',
-        reason: decoded.reason,
-        detail: decoded.detail,
-      });
+      const trace = this.tracing.startConsume(message, groupId, attempt);
+      const { reason, detail } = decoded;
+      const outcome = this.traced(trace, { status: 'invalid_message', reason, detail }, detail);
+      return this.counted(message.topic, true, outcome);
     }
     const event = decoded.event;
+    const trace = this.tracing.startConsume(message, groupId, attempt, event.envelopeId);
     const handlers = table.match(message.topic, event.eventType);
     if (handlers.length === 0) {
-      return this.counted(message.topic, true, { status: 'no_handler', event });
+      return this.counted(message.topic, true, this.traced(trace, { status: 'no_handler', event }));
     }
     const runs = new HandlerRuns(event, handlers, succeeded);
     for (let index = 0; index < handlers.length; index++) {
       const handler = handlers[index] as HandlerDefinition;
       if (runs.succeededBefore(handler)) continue;
-      const failure = this.run(handler, event, attempt);
-      if (isPromiseLike(failure)) return this.finishAsync(runs, handlers, index, failure, attempt);
+      const failure = this.run(handler, event, attempt, trace.parent);
+      if (isPromiseLike(failure)) {
+        return this.finishAsync(runs, handlers, index, failure, attempt, trace);
+      }
       runs.add(handler, failure);
     }
-    return this.counted(message.topic, true, runs.outcome());
+    return this.counted(message.topic, true, this.traced(trace, runs.outcome()));
   }
 
   /** The rest of `handle` once a handler returned a promise. */
@@ -214,22 +234,37 @@ export class DispatchEngine implements Dispatcher {
     index: number,
     pending: Promise<HandlerFailure | undefined>,
     attempt: number,
+    trace: ConsumeTrace,
   ): Promise<DispatchOutcome> {
-    return pending.then((failure) => {
-      runs.add(handlers[index] as HandlerDefinition, failure);
-      for (let next = index + 1; next < handlers.length; next++) {
-        const handler = handlers[next] as HandlerDefinition;
-        if (runs.succeededBefore(handler)) continue;
-        const later = this.run(handler, runs.event, attempt);
-        if (isPromiseLike(later)) return this.finishAsync(runs, handlers, next, later, attempt);
-        runs.add(handler, later);
-      }
-      return this.counted(runs.event.topic, true, runs.outcome());
-    });
+    return pending.then(
+      (failure) => {
+        runs.add(handlers[index] as HandlerDefinition, failure);
+        for (let next = index + 1; next < handlers.length; next++) {
+          const handler = handlers[next] as HandlerDefinition;
+          if (runs.succeededBefore(handler)) continue;
+          const later = this.run(handler, runs.event, attempt, trace.parent);
+          if (isPromiseLike(later)) {
+            return this.finishAsync(runs, handlers, next, later, attempt, trace);
+          }
+          runs.add(handler, later);
+        }
+        return this.counted(runs.event.topic, true, this.traced(trace, runs.outcome()));
+      },
+      (error: unknown) => {
+        // Abandoned at the drain deadline: the message stays uncommitted.
+        trace.end('abandoned', error);
+        throw error;
+      },
+    );
   }
 
   /** Runs one handler; a promise only when the handler returned one (or publishes operation events). */
-  private run(handler: HandlerDefinition, event: IntelligenceEvent, attempt: number): RunResult {
+  private run(
+    handler: HandlerDefinition,
+    event: IntelligenceEvent,
+    attempt: number,
+    trace: TraceParent | undefined,
+  ): RunResult {
     let check: IdempotencyCheck | undefined;
     try {
       check = handler.idempotencyKey
@@ -247,7 +282,7 @@ export class DispatchEngine implements Dispatcher {
     if (!bus) throw new DispatchEngineStateError('The dispatch engine was reset');
     const { transactions } = this.resources;
     const start = () =>
-      this.runner.run({ handler, event, attempt, bus, meter, check, transactions });
+      this.runner.run({ handler, event, attempt, bus, meter, check, transactions, trace });
     if (!check) return start();
     let seen: boolean | Promise<boolean>;
     try {
@@ -284,6 +319,20 @@ export class DispatchEngine implements Dispatcher {
 
   private counted<T extends DispatchOutcome>(topic: string, known: boolean, outcome: T): T {
     this.counters.count(topic, outcome.status, known);
+    return outcome;
+  }
+
+  /**
+   * Ends the consumer span with the outcome, described by `error` (else the first handler
+   * failure); the outcome carries the span on, the parent of the delivery's hand-overs.
+   */
+  private traced<T extends DispatchOutcome>(trace: ConsumeTrace, outcome: T, error?: unknown): T {
+    if (trace.parent === undefined) return outcome;
+    outcome.trace = trace.parent;
+    trace.end(
+      outcome.status,
+      error ?? (outcome.status === 'handler_error' ? outcome.failures[0]?.error : undefined),
+    );
     return outcome;
   }
 }

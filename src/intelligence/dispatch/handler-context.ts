@@ -1,4 +1,6 @@
 import type { EventBus } from '../bus/event-bus.js';
+import { MessageTracing } from '../tracing/message-tracing.js';
+import type { TraceParent } from '../tracing/message-trace.interface.js';
 import { createEnvelope, toOutgoing } from '../wire/envelope.js';
 import type { IntelligenceEvent } from '../wire/intelligence-event.interface.js';
 import type { DatabaseTransaction } from '../database/database-transaction.js';
@@ -16,7 +18,10 @@ export class NoDatabaseError extends Error {
   }
 }
 
-/** The context a handler receives: publishes its outputs correlated with the event. */
+/**
+ * The context a handler receives: publishes its outputs correlated with the event, each under a
+ * producer span that is a child of the dispatch's consumer span (`parent`).
+ */
 export class HandlerContext implements DispatchContext {
   private controller: AbortController | undefined;
 
@@ -28,6 +33,8 @@ export class HandlerContext implements DispatchContext {
     private readonly source: string,
     private readonly mapTopic: (topic: string) => string,
     private readonly transactions?: TransactionRunner,
+    private readonly tracing: MessageTracing = MessageTracing.disabled,
+    private readonly parent?: TraceParent,
   ) {}
 
   transaction<T>(fn: (tx: DatabaseTransaction) => Promise<T>): Promise<T> {
@@ -56,6 +63,15 @@ export class HandlerContext implements DispatchContext {
       source: this.source,
       ...(options.eventType === undefined ? {} : { eventType: options.eventType }),
     });
-    await this.bus.publish(topic, toOutgoing(envelope, options.key));
+    const message = toOutgoing(envelope, options.key);
+    const trace = this.tracing.injectPublish(topic, message.headers ?? {}, this.parent);
+    message.headers = trace.headers;
+    try {
+      await this.bus.publish(topic, message);
+    } catch (error) {
+      trace.end(error);
+      throw error;
+    }
+    trace.end();
   }
 }

@@ -8,6 +8,8 @@ import { DeliveryAbandonedError, type HandlerWatch } from '../delivery/handler-w
 import { DuplicateDeliveryError, type IdempotencyCheck } from '../delivery/idempotency-check.js';
 import type { IntelligenceConfig } from '../intelligence.config.js';
 import type { LogSanitizer } from '../logging/log-sanitizer.js';
+import type { TraceParent } from '../tracing/message-trace.interface.js';
+import type { MessageTracing } from '../tracing/message-tracing.js';
 import type { IntelligenceEvent } from '../wire/intelligence-event.interface.js';
 import type { TransactionRunner } from './dispatch-context.interface.js';
 import type { DispatchMetrics, HandlerMeter } from './dispatch.metrics.js';
@@ -24,6 +26,8 @@ export interface HandlerRun {
   readonly meter: HandlerMeter;
   readonly check: IdempotencyCheck | undefined;
   readonly transactions: TransactionRunner | undefined;
+  /** The dispatch's consumer span: the parent of the handler's publishes. */
+  readonly trace: TraceParent | undefined;
 }
 
 export type RunResult = HandlerFailure | undefined | Promise<HandlerFailure | undefined>;
@@ -39,6 +43,7 @@ export class HandlerRunner {
     private readonly counters: DispatchMetrics,
     private readonly watch: HandlerWatch,
     private readonly logger: Logger,
+    private readonly tracing: MessageTracing,
   ) {}
 
   run(run: HandlerRun): RunResult {
@@ -55,6 +60,8 @@ export class HandlerRunner {
       this.config.serviceName,
       this.config.topicMap,
       this.transactionsFor(run),
+      this.tracing,
+      run.trace,
     );
     const started = performance.now();
     meter.running += 1;
