@@ -7,6 +7,7 @@ export { KafkaEventBus } from './bus/kafka-event-bus.js';
 export { PlatformaticKafkaEventBus } from './bus/platformatic-event-bus.js';
 export type { KafkaBusOptions } from './bus/kafka-bus.options.js';
 export type { TopicSpec } from './bus/kafka-topic-admin.js';
+export type { TopicReader, TopicReadOptions } from './bus/topic-reader.js';
 export { DispatchEngine, DispatchEngineStateError } from './dispatch/dispatch.engine.js';
 export type { DispatchMetricsSnapshot, HandlerStats } from './dispatch/dispatch.metrics.js';
 export {
@@ -97,6 +98,32 @@ export {
   type InMemoryIdempotencyOptions,
 } from './delivery/in-memory-idempotency.store.js';
 export { PostgresIdempotencyStore } from './delivery/postgres-idempotency.store.js';
+export {
+  DeadLetterReplayer,
+  type DeadLetterListOptions,
+  type DeadLetterReplayerConfig,
+  type ReplayOptions,
+} from './delivery/dead-letter-replayer.js';
+export type {
+  DeadLetterEntry,
+  DeadLetterRetry,
+  EncodedBytes,
+  OriginalPosition,
+} from './delivery/dead-letter-entry.js';
+export {
+  DeadLetterSelectionError,
+  type DeadLetterSelection,
+} from './delivery/dead-letter-selection.js';
+export type { PurgePartitionReport, PurgeReport } from './delivery/dead-letter-purge.js';
+export { DEAD_LETTER_REPLAY_TOPIC, type ReplayRecord } from './delivery/replay-ledger.js';
+export { REPLAYED_FROM_HEADER } from './delivery/replay-message.js';
+export {
+  DeadLetterReplayError,
+  type ReplayedEntry,
+  type ReplayReport,
+  type SkippedEntry,
+} from './delivery/replay-report.js';
+export { NoDatabaseError } from './dispatch/handler-context.js';
 export { MessageTracing } from './tracing/message-tracing.js';
 export type {
   ConsumeTrace,

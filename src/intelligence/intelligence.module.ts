@@ -6,6 +6,7 @@ import { EventBus } from './bus/event-bus.js';
 import { DispatchEngine } from './dispatch/dispatch.engine.js';
 import { IntelligenceExplorer } from './dispatch/intelligence.explorer.js';
 import { Dispatcher } from './delivery/dispatcher.js';
+import { DeadLetterReplayer } from './delivery/dead-letter-replayer.js';
 import { MessageDelivery } from './delivery/message.delivery.js';
 import {
   INTELLIGENCE_CONFIG,
@@ -68,6 +69,7 @@ import { WiringState } from './runtime/wiring.state.js';
     DispatchEngine,
     { provide: Dispatcher, useExisting: DispatchEngine },
     MessageDelivery,
+    DeadLetterReplayer,
     IntrospectionGuard,
     IntrospectionPublisher,
     WiringState,
@@ -89,6 +91,7 @@ import { WiringState } from './runtime/wiring.state.js';
     IntelligenceHealthIndicator,
     IntelligenceMetrics,
     MessageTracing,
+    DeadLetterReplayer,
   ],
 })
 export class IntelligenceModule extends ConfigurableModuleClass {}

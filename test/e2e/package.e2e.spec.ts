@@ -159,6 +159,7 @@ describe('the npm package', () => {
     const files = pack?.files.map((file) => file.path) ?? [];
     expect(files).toContain('dist/intelligence/index.d.ts');
     expect(files).toContain('dist/intelligence/database/db-migrate.cli.js');
+    expect(files).toContain('dist/intelligence/delivery/dlq.cli.js');
     expect(files.filter((file) => file.startsWith('migrations/')).length).toBeGreaterThan(0);
     expect(
       files.filter(

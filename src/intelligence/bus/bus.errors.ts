@@ -25,6 +25,17 @@ export class BusBufferFullError extends BusError {
   override name = 'BusBufferFullError';
 }
 
+/** The bus does not implement an optional capability (a custom adapter without `openReader`). */
+export class UnsupportedBusCapabilityError extends BusError {
+  override name = 'UnsupportedBusCapabilityError';
+  constructor(
+    readonly capability: string,
+    adapter: string,
+  ) {
+    super(`${adapter} does not support ${capability}`);
+  }
+}
+
 /** A message is larger than the bus accepts. */
 export class BusMessageTooLargeError extends BusError {
   override name = 'BusMessageTooLargeError';

@@ -5,6 +5,8 @@ import type {
   SubscribeOptions,
   Subscription,
 } from './bus-message.interface.js';
+import { UnsupportedBusCapabilityError } from './bus.errors.js';
+import type { TopicReader } from './topic-reader.js';
 
 /**
  * The port between the module and a message broker. The module only ever talks to this
@@ -37,4 +39,16 @@ export abstract class EventBus {
 
   /** Live state, computed without contacting the broker. */
   abstract health(): BusHealth;
+
+  /**
+   * Opens a `TopicReader`, which reads topics from their beginning without joining or moving
+   * any consumer group (`DeadLetterReplayer` reads dead letters with it). Requires a connected
+   * bus; close the reader when done. An adapter that does not override this rejects with
+   * `UnsupportedBusCapabilityError`.
+   */
+  openReader(): Promise<TopicReader> {
+    return Promise.reject(
+      new UnsupportedBusCapabilityError('reading topics (openReader)', this.constructor.name),
+    );
+  }
 }

@@ -9,10 +9,12 @@ import type {
 import { BusBufferFullError, BusMessageTooLargeError, BusNotConnectedError } from './bus.errors.js';
 import { EventBus } from './event-bus.js';
 import { InMemoryTopic } from './in-memory-topic.js';
+import { InMemoryTopicReader } from './in-memory-topic-reader.js';
 import { deliverKeyed, deliverOne, type InMemoryMember } from './in-memory-member.js';
 import { InMemoryPump } from './in-memory-pump.js';
 import { keyBuffer, partitionForKey, toBuffer } from './message-codec.js';
 import { DEFAULT_REDELIVERY, redeliveryDelay } from './redelivery-backoff.js';
+import type { TopicReader } from './topic-reader.js';
 
 export interface InMemoryEventBusOptions {
   /** Partitions per topic; messages with the same key share one. @default 4 */
@@ -23,6 +25,11 @@ export interface InMemoryEventBusOptions {
   maxMessageBytes?: number;
   /** Newest messages kept of a topic no consumer group reads (like retention). @default 1000 */
   retainUnread?: number;
+  /**
+   * Newest messages per partition `openReader()` still reads once every group consumed them
+   * (as a Kafka log keeps them until retention); 0 keeps none. They stay in memory. @default 1000
+   */
+  readerHistory?: number;
 }
 
 /** Messages handled before a pump yields to the event loop. */
@@ -40,6 +47,7 @@ export class InMemoryEventBus extends EventBus {
   private readonly maxBuffered: number;
   private readonly maxMessageBytes: number;
   private readonly retainUnread: number;
+  private readonly readerHistory: number;
   private readonly topics = new Map<string, InMemoryTopic>();
   private readonly members: InMemoryMember[] = [];
   private readonly pumps = new Map<string, InMemoryPump>();
@@ -51,6 +59,7 @@ export class InMemoryEventBus extends EventBus {
     this.maxBuffered = options.maxBufferedPerTopic ?? 10_000;
     this.maxMessageBytes = options.maxMessageBytes ?? 1_048_576;
     this.retainUnread = Math.min(options.retainUnread ?? 1_000, this.maxBuffered);
+    this.readerHistory = options.readerHistory ?? 1_000;
   }
 
   connect(): Promise<void> {
@@ -73,7 +82,7 @@ export class InMemoryEventBus extends EventBus {
       const index = key ? partitionForKey(key, this.partitionCount) : log.nextPartition();
       const partition = log.partitions[index];
       if (!partition) continue;
-      partition.entries.push({
+      partition.append({
         topic,
         partition: index,
         offset: String(partition.end),
@@ -142,10 +151,16 @@ export class InMemoryEventBus extends EventBus {
     };
   }
 
+  /** Reads what each partition still holds (see `readerHistory`); nothing is consumed. */
+  override openReader(): Promise<TopicReader> {
+    if (!this.connected) return Promise.reject(new BusNotConnectedError('open a topic reader'));
+    return Promise.resolve(new InMemoryTopicReader((name) => this.topics.get(name)));
+  }
+
   private topic(name: string): InMemoryTopic {
     let log = this.topics.get(name);
     if (!log) {
-      log = new InMemoryTopic(name, this.partitionCount);
+      log = new InMemoryTopic(name, this.partitionCount, this.readerHistory);
       this.topics.set(name, log);
     }
     return log;

@@ -1,12 +1,35 @@
 import type { BusMessage } from './bus-message.interface.js';
 
-/** One partition's retained messages; `base` is the offset of `entries[0]`. */
+/**
+ * One partition's retained messages; `base` is the offset of `entries[0]`. Consumed messages
+ * leave `entries`; the newest `historyLimit` of all stay readable (`readable()`) for
+ * `openReader()`, as a Kafka log keeps them until retention.
+ */
 export class InMemoryPartition {
   base = 0;
   readonly entries: BusMessage[] = [];
+  /** The newest messages, consumed or not: `historyLimit` to twice that, trimmed in steps. */
+  private history: BusMessage[] = [];
+
+  constructor(private readonly historyLimit: number) {}
 
   get end(): number {
     return this.base + this.entries.length;
+  }
+
+  append(message: BusMessage): void {
+    this.entries.push(message);
+    if (this.historyLimit === 0) return;
+    this.history.push(message);
+    if (this.history.length >= 2 * this.historyLimit) {
+      this.history = this.history.slice(-this.historyLimit);
+    }
+  }
+
+  /** What a reader sees, oldest first: the unconsumed messages or the history, the longer. */
+  readable(): BusMessage[] {
+    const recent = this.historyLimit === 0 ? [] : this.history.slice(-this.historyLimit);
+    return recent.length >= this.entries.length ? recent : [...this.entries];
   }
 
   at(offset: number): BusMessage | undefined {
@@ -32,8 +55,12 @@ export class InMemoryTopic {
   constructor(
     readonly name: string,
     partitionCount: number,
+    historyLimit: number,
   ) {
-    this.partitions = Array.from({ length: partitionCount }, () => new InMemoryPartition());
+    this.partitions = Array.from(
+      { length: partitionCount },
+      () => new InMemoryPartition(historyLimit),
+    );
   }
 
   nextPartition(): number {

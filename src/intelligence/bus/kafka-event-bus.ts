@@ -9,6 +9,7 @@ import {
 } from 'kafkajs';
 import { LogSanitizer } from '../logging/log-sanitizer.js';
 import type { OutgoingMessage } from './bus-message.interface.js';
+import { BusNotConnectedError } from './bus.errors.js';
 import { KafkaBusBase } from './kafka-bus-base.js';
 import type { KafkaBusOptions } from './kafka-bus.options.js';
 import type { KafkaClientSession } from './kafka-bus-state.js';
@@ -16,6 +17,8 @@ import { kafkaLogCreator } from './kafka-log-creator.js';
 import { classifyKafkaFailure } from './kafka-failure-classifier.js';
 import { KafkaSubscription } from './kafka-subscription.js';
 import { ensureTopics, pinLatestStart } from './kafka-topic-admin.js';
+import { KafkaTopicReader } from './kafka-topic-reader.js';
+import type { TopicReader } from './topic-reader.js';
 
 type KafkaEventBusOptions = Omit<KafkaBusOptions, 'kind'> & { clientId: string };
 
@@ -60,6 +63,14 @@ export class KafkaEventBus extends KafkaBusBase<KafkaSubscription> {
       throw this.state.connectFailed(error, classifyKafkaFailure(error, this.state.security));
     }
     this.state.opened(this.session(producer, admin));
+  }
+
+  /** A reader on clients of its own (see `KafkaTopicReader`). */
+  override openReader(): Promise<TopicReader> {
+    if (!this.state.isConnected) {
+      return Promise.reject(new BusNotConnectedError('open a topic reader'));
+    }
+    return Promise.resolve(new KafkaTopicReader(this.kafka, this.options.clientId, this.sanitizer));
   }
 
   private session(producer: Producer, admin: Admin): KafkaClientSession<KafkaSubscription> {

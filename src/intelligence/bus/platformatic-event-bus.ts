@@ -1,7 +1,7 @@
 import type { Admin } from '@platformatic/kafka';
 import { LogSanitizer } from '../logging/log-sanitizer.js';
 import type { BusFailure } from './bus-failure.js';
-import type { BusConnectionError } from './bus.errors.js';
+import { BusNotConnectedError, type BusConnectionError } from './bus.errors.js';
 import { KafkaBusBase } from './kafka-bus-base.js';
 import type { KafkaBusOptions } from './kafka-bus.options.js';
 import type { KafkaClientSession } from './kafka-bus-state.js';
@@ -31,6 +31,8 @@ import {
   ensurePlatformaticTopics,
   pinPlatformaticLatestStart,
 } from './platformatic-topic-admin.js';
+import { PlatformaticTopicReader } from './platformatic-topic-reader.js';
+import type { TopicReader } from './topic-reader.js';
 
 type PlatformaticEventBusOptions = Omit<KafkaBusOptions, 'kind'> & { clientId: string };
 
@@ -75,6 +77,14 @@ export class PlatformaticKafkaEventBus extends KafkaBusBase<PlatformaticSubscrip
       throw this.connectionError(error, classifyPlatformaticFailure(error, this.state.security));
     }
     this.state.opened(this.session({ kafka, connection, producer, admin, detach }));
+  }
+
+  /** A reader on clients of its own (see `PlatformaticTopicReader`). */
+  override async openReader(): Promise<TopicReader> {
+    if (!this.state.isConnected) throw new BusNotConnectedError('open a topic reader');
+    const { kafka, connection } = await this.prepare();
+    const retries = this.options.consumerRetries ?? 5;
+    return new PlatformaticTopicReader(kafka, connection, retries, this.sanitizer);
   }
 
   private session(clients: Clients): KafkaClientSession<PlatformaticSubscription> {
