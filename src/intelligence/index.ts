@@ -132,3 +132,11 @@ export type {
   TraceParent,
 } from './tracing/message-trace.interface.js';
 export { DatabaseNotWiredError, IntelligenceDatabase } from './runtime/intelligence-database.js';
+export {
+  RETRY_HEADERS,
+  retryGroupId,
+  retryTierTopic,
+  type RetryHistoryEntry,
+  type RetryOrigin,
+} from './delivery/retry-tiers.js';
+export { DEAD_LETTER_HEADERS } from './delivery/dead-letter.js';
