@@ -1,7 +1,6 @@
 import type { ConnectionPool, Consumer, fetchV17 } from '@platformatic/kafka';
 import type { BusMessage } from './bus-message.interface.js';
-import { platformaticErrorTree } from './platformatic-failure-classifier.js';
-import { readFetchedPartition } from './platformatic-records.js';
+import { fetchResponseOf, readFetchedPartition } from './platformatic-records.js';
 import { backoffDelay, type BackoffRange } from './redelivery-backoff.js';
 
 export interface FetcherSettings {
@@ -200,7 +199,7 @@ export class PartitionFetcher {
           })
           .then(
             (response) => ({ response, error: undefined }),
-            (error: unknown) => ({ response: responseOf(error), error }),
+            (error: unknown) => ({ response: fetchResponseOf(error), error }),
           ),
       ),
     );
@@ -249,16 +248,6 @@ export class PartitionFetcher {
     }
     return unhandled;
   }
-}
-
-/** The response a partition-level error still carries (`ResponseError.response`). */
-function responseOf(error: unknown): FetchResponse | undefined {
-  let found: FetchResponse | undefined;
-  for (const item of platformaticErrorTree(error)) {
-    const response = (item as { response?: Partial<FetchResponse> }).response;
-    if (Array.isArray(response?.responses)) found = response as FetchResponse;
-  }
-  return found;
 }
 
 function toError(thrown: unknown): Error {

@@ -1,5 +1,8 @@
-import type { KafkaRecord, RecordsBatch } from '@platformatic/kafka';
+import type { fetchV17, KafkaRecord, RecordsBatch } from '@platformatic/kafka';
 import type { BusMessage } from './bus-message.interface.js';
+import { platformaticErrorTree } from './platformatic-failure-classifier.js';
+
+type FetchResponse = fetchV17.FetchResponse;
 
 /** Attribute bit of a transaction marker batch: it takes offsets but holds no messages. */
 const IS_CONTROL = 0x20;
@@ -54,4 +57,14 @@ function readHeaders(record: KafkaRecord): Record<string, string> {
     if (!Object.hasOwn(headers, key)) headers[key] = value === null ? '' : value.toString('utf8');
   }
   return headers;
+}
+
+/** The fetch response a partition-level error still carries (`ResponseError.response`). */
+export function fetchResponseOf(error: unknown): FetchResponse | undefined {
+  let found: FetchResponse | undefined;
+  for (const item of platformaticErrorTree(error)) {
+    const response = (item as { response?: Partial<FetchResponse> }).response;
+    if (Array.isArray(response?.responses)) found = response as FetchResponse;
+  }
+  return found;
 }

@@ -1,23 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, fetchV17 } from '@platformatic/kafka';
+import type { Admin, Consumer } from '@platformatic/kafka';
 import type { LogSanitizer } from '../logging/log-sanitizer.js';
 import type { BusMessage } from './bus-message.interface.js';
 import { BusError } from './bus.errors.js';
 import type { PlatformaticConnection } from './platformatic-client-options.js';
-import {
-  platformaticErrorTree,
-  summarizePlatformaticError,
-} from './platformatic-failure-classifier.js';
+import { summarizePlatformaticError } from './platformatic-failure-classifier.js';
 import type { PlatformaticKafkaModule } from './platformatic-loader.js';
 import { bridgePlatformaticLogs } from './platformatic-log-bridge.js';
-import { readFetchedPartition } from './platformatic-records.js';
+import { fetchResponseOf, readFetchedPartition } from './platformatic-records.js';
 import {
   DEFAULT_READ_IDLE_TIMEOUT_MS,
   type TopicReader,
   type TopicReadOptions,
 } from './topic-reader.js';
-
-type FetchResponse = fetchV17.FetchResponse;
 
 /** Where a partition is read from next, and the end it is read up to. */
 interface Range {
@@ -180,7 +175,7 @@ async function fetchRound(
         isolationLevel: READ_COMMITTED,
       })
       .catch((error: unknown) => {
-        const response = responseOf(error);
+        const response = fetchResponseOf(error);
         if (!response) throw error;
         return response;
       });
@@ -236,14 +231,4 @@ async function skipDeleted(
     if (start >= range.end) ranges.delete(partition);
   }
   return moved;
-}
-
-/** The response a partition-level error still carries (`ResponseError.response`). */
-function responseOf(error: unknown): FetchResponse | undefined {
-  let found: FetchResponse | undefined;
-  for (const item of platformaticErrorTree(error)) {
-    const response = (item as { response?: Partial<FetchResponse> }).response;
-    if (Array.isArray(response?.responses)) found = response as FetchResponse;
-  }
-  return found;
 }
