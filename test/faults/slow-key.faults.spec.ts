@@ -8,14 +8,17 @@ import { ScenarioSet } from './support/scenario.js';
 const N = 6_000;
 const SLOW_KEY = 'slow-key';
 const SLOW_MS = 2_000;
-/** Every 150th message is on the slow key: 40 of them, 80 s of work in a row (same key, in order). */
-const isSlow = (n: number) => n % 150 === 75;
+/**
+ * Every 300th message is on the slow key: 20 of them, 40 s of work in a row (same key, in
+ * order), longer than the 30 s session timeout.
+ */
+const isSlow = (n: number) => n % 300 === 150;
 const FLOW_BOUND_MS = 5_000;
 const EVICTION = 'The coordinator is not aware of this member';
 const WORKER_ENV = { CONCURRENCY: 4, SLOW_KEY, SLOW_MS };
 
 /**
- * f. One key is slow (2 s a message, 40 messages) among ~200: its partition takes 80 s, but the
+ * f. One key is slow (2 s a message, 20 messages) among ~200: its partition takes 40 s, but the
  * other partitions of the worker holding it must keep flowing, and no member may be evicted.
  */
 describe('fault: slow-key', () => {
