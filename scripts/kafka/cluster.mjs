@@ -281,9 +281,10 @@ class KafkaCluster {
     const deadline = Date.now() + timeoutMs;
     const rf = Math.min(3, this.nodes.length);
     await this.withAdmin(async (admin) => {
+      // Not `waitForLeaders`: kafkajs asks for metadata right after the create and does not
+      // retry the UNKNOWN_TOPIC_OR_PARTITION of a node that has not applied the topic yet.
       await admin.createTopics({
         topics: [{ topic: READY_TOPIC, numPartitions: this.nodes.length, replicationFactor: rf }],
-        waitForLeaders: true,
         timeout: remaining(deadline),
       });
     });

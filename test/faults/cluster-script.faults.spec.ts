@@ -5,7 +5,7 @@ import type { Consumer } from 'kafkajs';
 import { startCluster, type ClusterHandle } from '../../scripts/kafka/cluster.mjs';
 import { uniqueGroup, uniqueTopic } from '../support/unique-names.js';
 import { now } from './support/clock.js';
-import { plainKafka } from './support/fault-kafka.js';
+import { createTopic, plainKafka } from './support/fault-kafka.js';
 import { FAULTS_DIR } from './support/fault-table.js';
 
 const NODE_IDS = [1, 2, 3];
@@ -42,16 +42,7 @@ describe('cluster script: 3-node KRaft cluster', () => {
 
   beforeAll(async () => {
     cluster = await timed('startClusterMs', () => startCluster({ nodes: 3 }));
-    const admin = plainKafka(cluster.brokers, 'cluster-script-admin').admin();
-    await admin.connect();
-    try {
-      await admin.createTopics({
-        topics: [{ topic, numPartitions: 3, replicationFactor: 3 }],
-        waitForLeaders: true,
-      });
-    } finally {
-      await admin.disconnect();
-    }
+    await createTopic(cluster.brokers, topic, 3);
   }, 180_000);
 
   afterAll(async () => {

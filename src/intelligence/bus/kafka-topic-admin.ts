@@ -1,4 +1,5 @@
 import type { Admin } from 'kafkajs';
+import type { PartitionState } from './partition-watch.js';
 
 export interface TopicSpec {
   topic: string;
@@ -6,20 +7,60 @@ export interface TopicSpec {
   replicationFactor?: number;
 }
 
-/** Creates the topics that do not exist yet; existing topics are left as they are. */
+const LEADERS_WAIT_MS = 10_000;
+
+/**
+ * Creates the topics that do not exist yet (existing topics are left as they are) and waits
+ * until every partition of the new ones has a leader. Not kafkajs's `waitForLeaders`: on a
+ * cluster it asks the controller right after the create, and a broker that has not applied the
+ * new topic yet answers UNKNOWN_TOPIC_OR_PARTITION, which it does not retry.
+ */
 export async function ensureTopics(admin: Admin, topics: readonly TopicSpec[]): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter(({ topic }) => !existing.has(topic));
   if (missing.length === 0) return [];
   await admin.createTopics({
-    waitForLeaders: true,
     topics: missing.map(({ topic, numPartitions, replicationFactor }) => ({
       topic,
       numPartitions: numPartitions ?? -1,
       replicationFactor: replicationFactor ?? -1,
     })),
   });
-  return missing.map(({ topic }) => topic);
+  const names = missing.map(({ topic }) => topic);
+  await waitForLeaders(admin, names);
+  return names;
+}
+
+async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
+  const deadline = Date.now() + LEADERS_WAIT_MS;
+  for (;;) {
+    const metadata = await admin.fetchTopicMetadata({ topics }).catch(() => undefined);
+    const ready =
+      metadata !== undefined &&
+      topics.every((topic) => {
+        const partitions = metadata.topics.find(({ name }) => name === topic)?.partitions ?? [];
+        return partitions.length > 0 && partitions.every(({ leader }) => leader >= 0);
+      });
+    if (ready || Date.now() > deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Leader, replicas and in-sync replicas of every partition of `topics`. */
+export async function describePartitions(
+  admin: Admin,
+  topics: readonly string[],
+): Promise<PartitionState[]> {
+  const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+  return metadata.topics.flatMap(({ name, partitions }) =>
+    partitions.map(({ partitionId, leader, replicas, isr }) => ({
+      topic: name,
+      partition: partitionId,
+      leader,
+      replicas,
+      isr,
+    })),
+  );
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Kafka, logLevel, Partitioners, type Consumer, type PartitionMetadata } from 'kafkajs';
+import { ensureTopics } from '../../../src/intelligence/bus/kafka-topic-admin.js';
 import { uniqueGroup } from '../../support/unique-names.js';
 import { waitFor } from '../../support/wait-for.js';
 
@@ -17,12 +18,15 @@ export function plainKafka(brokers: string[], clientId: string): Kafka {
   });
 }
 
-/** Creates `topic` with `numPartitions` partitions and waits for their leaders. */
+/**
+ * Creates `topic` with `numPartitions` partitions and waits for their leaders, the way the
+ * module's kafkajs bus does (safe on a cluster, unlike kafkajs's `waitForLeaders`).
+ */
 export async function createTopic(brokers: string[], topic: string, numPartitions = 6) {
   const admin = plainKafka(brokers, 'faults-admin').admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+    await ensureTopics(admin, [{ topic, numPartitions }]);
   } finally {
     await admin.disconnect();
   }
