@@ -1,7 +1,6 @@
 import {
   CompressionTypes,
   Kafka,
-  Partitioners,
   type Admin,
   type Message,
   type Producer,
@@ -9,6 +8,7 @@ import {
 } from 'kafkajs';
 import { LogSanitizer } from '../logging/log-sanitizer.js';
 import type { OutgoingMessage } from './bus-message.interface.js';
+import { pinningPartitioner, sendAcknowledged } from './kafka-acknowledged-send.js';
 import { BusNotConnectedError } from './bus.errors.js';
 import { KafkaBusBase } from './kafka-bus-base.js';
 import type { KafkaBusOptions } from './kafka-bus.options.js';
@@ -16,7 +16,7 @@ import type { KafkaClientSession } from './kafka-bus-state.js';
 import { kafkaLogCreator } from './kafka-log-creator.js';
 import { classifyKafkaFailure } from './kafka-failure-classifier.js';
 import { KafkaSubscription } from './kafka-subscription.js';
-import { ensureTopics, pinLatestStart } from './kafka-topic-admin.js';
+import { describePartitions, ensureTopics, pinLatestStart } from './kafka-topic-admin.js';
 import { KafkaTopicReader } from './kafka-topic-reader.js';
 import type { TopicReader } from './topic-reader.js';
 
@@ -51,7 +51,7 @@ export class KafkaEventBus extends KafkaBusBase<KafkaSubscription> {
     if (this.state.isConnected) return;
     const producer = this.kafka.producer({
       idempotent: this.options.idempotent ?? true,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: pinningPartitioner,
       retry: { retries: this.options.publishRetries ?? 5 },
     });
     const admin = this.kafka.admin();
@@ -75,17 +75,19 @@ export class KafkaEventBus extends KafkaBusBase<KafkaSubscription> {
 
   private session(producer: Producer, admin: Admin): KafkaClientSession<KafkaSubscription> {
     return {
-      send: async (topic, messages) => {
-        await producer.send({
-          topic,
-          acks: -1,
-          compression:
-            this.options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-          messages: messages.map(toKafkaMessage),
-        });
-      },
+      send: (topic, messages) =>
+        sendAcknowledged(messages.map(toKafkaMessage), (pending) =>
+          producer.send({
+            topic,
+            acks: -1,
+            compression:
+              this.options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+            messages: pending,
+          }),
+        ),
       createTopics: (topics) => ensureTopics(admin, topics),
       pinLatestStart: (groupId, topics) => pinLatestStart(admin, groupId, topics),
+      describePartitions: (topics) => describePartitions(admin, topics),
       member: (groupId, topics, handler, options, settings) =>
         new KafkaSubscription(
           this.kafka,
