@@ -60,6 +60,7 @@ const kafkaBus = z.looseObject({
   partitionsConsumedConcurrently: positiveInt.optional(),
   maxBufferedPerPartition: positiveInt.optional(),
   defaultPartitions: positiveInt.optional(),
+  clusterWatchMs: z.number().int().min(0).optional(),
   compression: z.enum(['none', 'gzip']).optional(),
   sasl: sasl.optional(),
 });

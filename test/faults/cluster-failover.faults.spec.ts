@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { startCluster, type ClusterHandle } from '../../scripts/kafka/cluster.mjs';
 import { now, sleep } from './support/clock.js';
 import { faultClients } from './support/fault-clients.js';
-import type { FaultWorker } from './support/fault-worker-process.js';
-import { numbersInTopic } from './support/fault-kafka.js';
+import type { ClusterReport, FaultWorker } from './support/fault-worker-process.js';
+import { createTopic, numbersInTopic } from './support/fault-kafka.js';
 import { Verdict } from './support/fault-table.js';
 import { recoveryMs } from './support/journal-audit.js';
 import { ALL_PARTITIONS, numbered, Scenario } from './support/scenario.js';
@@ -20,6 +20,8 @@ const REJOIN_BOUND_MS = 60_000;
 
 /** How long a third worker may take to join the group through the new coordinator. */
 const JOIN_BOUND_MS = 45_000;
+/** Every worker's health shows the cluster healthy again this soon after the ISR is back. */
+const HEALTHY_BOUND_MS = 30_000;
 
 /**
  * What is killed. `coordinator-then-join`: the coordinator, and while it stays down a third
@@ -61,17 +63,25 @@ describe('fault: cluster-failover', () => {
         const scenario = new Scenario(`cluster-${role}`, client);
         try {
           scenario.useBrokers(nodes.brokers);
+          // Each handled number is published on through ctx.publish (the module's idempotent
+          // acks=all publisher) before it is journaled: its outputs are audited too.
+          const echo = `${scenario.topic}.echo`;
           await scenario.createTopic();
+          await createTopic(nodes.brokers, echo, 6);
           await nodes.waitForIsr(scenario.topic, 3, 30_000);
+          await nodes.waitForIsr(echo, 3, 30_000);
           const messages = numbered(N);
           const expected = messages.map(({ n }) => n);
-          const w1 = scenario.startWorker('w1');
-          const w2 = scenario.startWorker('w2');
+          const w1 = scenario.startWorker('w1', { ECHO_TOPIC: echo });
+          const w2 = scenario.startWorker('w2', { ECHO_TOPIC: echo });
           await scenario.waitForGroup([w1, w2]);
 
           const production = scenario.produce({ messages, durationMs: 16_000 });
           await scenario.journals.waitForCount(N / 4, 30_000);
-          const { victim, roles } = await pick(nodes, role, scenario);
+          const { victim, roles, led } = await pick(nodes, role, scenario);
+          const echoLed = (await nodes.partitions(echo))
+            .filter(({ leader }) => leader === victim)
+            .map(({ partition }) => partition);
           const handledAtKill = scenario.journals.handled.size;
           const killedAt = now();
           await nodes.kill9(victim);
@@ -83,6 +93,12 @@ describe('fault: cluster-failover', () => {
           const restartedAt = now();
           await nodes.waitForIsr(scenario.topic, 3, REJOIN_BOUND_MS);
           const rejoinMs = Math.round(now() - restartedAt);
+          const underReplicated = new RegExp(`^under-replicated .*${escape(scenario.topic)}-\\d`);
+          const healthy = await Promise.allSettled(
+            [w1, w2].map((worker) =>
+              worker.waitForClusterRecovered(underReplicated, HEALTHY_BOUND_MS),
+            ),
+          );
           const produced = await production;
           // The plain kafkajs producer can be told a write succeeded that its dead leader never
           // replicated (kafkajs#1303): the workers are audited against what the log holds.
@@ -92,6 +108,11 @@ describe('fault: cluster-failover', () => {
           const done = await scenario.journals.waitForAll(stored, 90_000, scenario.noWorkerLeft);
 
           const { result, entries } = scenario.audit(stored);
+          const echoed = await numbersInTopic(nodes.liveBrokers(), echo);
+          const outputsLost = [...new Set(entries.map(({ n }) => n))].filter((n) => !echoed.has(n));
+          const reports = [w1, w2].flatMap((worker) => worker.clusterReports);
+          const leaderChanges = Math.max(0, ...reports.map((report) => report.leaderChanges));
+          const produceStalls = Math.max(0, ...reports.map((report) => report.produceStalls));
           const recover = recoveryMs(entries, killedAt, ALL_PARTITIONS);
           // A coordinator that is also the quorum leader needs a controller election first.
           const bound =
@@ -104,6 +125,23 @@ describe('fault: cluster-failover', () => {
             `producer finished (${String(produced.error)})`,
           );
           scenario.checkNoLossNoOverlap(verdict, result);
+          verdict.check(
+            outputsLost.length === 0,
+            `every handled number's ctx.publish output is in the log (missing ${String(outputsLost.length)}: ${outputsLost.slice(0, 5).join(',')})`,
+          );
+          verdict.check(
+            healthy.every(({ status }) => status === 'fulfilled'),
+            `both workers' health showed ${scenario.topic} under-replicated, then healthy (${healthy.map((h) => (h.status === 'fulfilled' ? 'ok' : String(h.reason))).join('; ')})`,
+          );
+          const movedLeaders = led.length + echoLed.length;
+          verdict.check(
+            leaderChanges >= Math.min(1, movedLeaders),
+            `health counted the leader moves (${String(leaderChanges)} seen, the victim led ${String(movedLeaders)} watched partitions)`,
+          );
+          verdict.check(
+            echoLed.length === 0 || produceStalls >= 1,
+            `health counted a stalled publish (${String(produceStalls)}; the victim led echo p${echoLed.join(',p') || ' none'})`,
+          );
           verdict.check(
             recover < bound,
             `every partition handled again < ${String(bound)} ms after the kill (actual ${String(recover)} ms)`,
@@ -120,6 +158,7 @@ describe('fault: cluster-failover', () => {
                 `node ${String(victim)} (${roles.join(', ')}) SIGKILLed at ${String(handledAtKill)} handled, restarted ${String(Math.round(restartAt - killedAt))} ms later; ISR back to 3 ${String(rejoinMs)} ms after the restart`,
                 ...whileDown,
                 `producer resends ${String(produced.report?.resends ?? '-')}; acknowledged but not in the log: ${String(notInKafka.length)}${notInKafka.length > 0 ? ` (${notInKafka.slice(0, 5).join(',')}...)` : ''}`,
+                `module publisher: ${String(outputsLost.length)} of ${String(echoed.size)} outputs missing; health: ${String(leaderChanges)} leader moves, ${String(produceStalls)} stalled publishes, trouble seen: ${troubleSeen(reports)}`,
                 ...(done.ok ? [] : [done.reason]),
               ],
             ),
@@ -167,7 +206,7 @@ async function pick(
   nodes: ClusterHandle,
   role: Role,
   scenario: Scenario,
-): Promise<{ victim: number; roles: string[] }> {
+): Promise<{ victim: number; roles: string[]; led: number[] }> {
   const coordinator = await nodes.groupCoordinator(scenario.groupId);
   const quorumLeader = await nodes.quorumLeader();
   const leaders = (await nodes.partitions(scenario.topic)).map(({ leader }) => leader);
@@ -181,5 +220,17 @@ async function pick(
     ...(victim === quorumLeader ? ['quorum leader'] : []),
     `leader of p${led.join(',p') || ' none'}`,
   ];
-  return { victim, roles };
+  return { victim, roles, led };
+}
+
+/** The kinds of trouble the workers' health reported (`under-replicated`, `produce stalled`...). */
+function troubleSeen(reports: readonly ClusterReport[]): string {
+  const kinds = new Set(
+    reports.flatMap(({ trouble }) => trouble.map((entry) => entry.replace(/ \S+$/, ''))),
+  );
+  return [...kinds].sort().join(', ') || 'none';
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -102,6 +102,45 @@ export interface CoordinatorHealth {
   lastFailover?: { from?: number; to: number; at: string; tookMs: number };
 }
 
+/**
+ * What a Kafka bus sees of its cluster: the partitions of its topics (described every
+ * `clusterWatchMs`), its publishes waiting on their acknowledgements, its members'
+ * coordinators. Shown in health and metrics; never flips liveness or readiness.
+ */
+export interface ClusterHealth {
+  /** `degraded` while a trouble below lasts. */
+  state: 'healthy' | 'degraded';
+  /** While degraded: since when (ISO-8601), and what (`under-replicated topic-0`, ...). */
+  degradedSince?: string;
+  trouble?: string[];
+  /** ISO-8601 time of the last describe of the topics' partitions that succeeded. */
+  checkedAt?: string;
+  /** Sanitized error of the last describe, while describing fails. */
+  lastError?: string;
+  /** `topic-partition`s with fewer in-sync replicas than replicas. */
+  underReplicated: string[];
+  /** `topic-partition`s without a leader (an election is under way). */
+  leaderless: string[];
+  /** Leader moves seen since the bus connected, and the last one. */
+  leaderChanges: number;
+  lastLeaderChange?: { partition: string; from: number; to: number; at: string };
+  produce: ProduceHealth;
+  /** The last trouble that ended: what it was, when it began and ended. */
+  recovered?: { trouble: string[]; since: string; recoveredAt: string; tookMs: number };
+}
+
+/** Publishes waiting on the cluster (acks=all waits for the in-sync replicas). */
+export interface ProduceHealth {
+  /** A publish has waited longer than the stall threshold (1 s) for its acknowledgement. */
+  stalled: boolean;
+  /** While stalled: when the oldest waiting publish began (ISO-8601). */
+  stalledSince?: string;
+  inFlight: number;
+  /** Publishes that took longer than the threshold, and the last of them. */
+  stalls: number;
+  lastStall?: { topic: string; at: string; tookMs: number; error?: string };
+}
+
 export interface RecoveredError {
   error: string;
   /** ISO-8601 time of the error. */
@@ -120,4 +159,6 @@ export interface BusHealth {
   lastError?: string;
   /** The last bus error recovered from, with when it happened and ended. */
   recoveredError?: RecoveredError;
+  /** Kafka buses: partitions, produce stalls and coordinators of the cluster. */
+  cluster?: ClusterHealth;
 }

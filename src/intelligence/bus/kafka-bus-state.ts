@@ -14,11 +14,13 @@ import {
   BusNotConnectedError,
   BusPublishError,
 } from './bus.errors.js';
+import { ClusterWatch } from './cluster-watch.js';
 import type { KafkaBusOptions } from './kafka-bus.options.js';
 import { memberSettings, type KafkaMemberSettings } from './kafka-member-settings.js';
 import { ProduceBatcher } from './kafka-produce-batcher.js';
 import type { TopicSpec } from './kafka-topic-admin.js';
 import { KafkaTopicRegistry } from './kafka-topic-registry.js';
+import type { PartitionState } from './partition-watch.js';
 import { SubscriptionErrors } from './subscription-errors.js';
 
 /** One consumer-group member of a Kafka bus (`KafkaSubscription`, `PlatformaticSubscription`). */
@@ -38,6 +40,8 @@ export interface KafkaClientSession<M extends KafkaBusMember> {
   createTopics(topics: TopicSpec[]): Promise<string[]>;
   /** Pins where a new group starts "from the latest" (see `pinLatestStart`). */
   pinLatestStart(groupId: string, topics: readonly string[]): Promise<void>;
+  /** Leader, replicas and ISR of every partition of `topics` (for the `ClusterWatch`). */
+  describePartitions(topics: readonly string[]): Promise<PartitionState[]>;
   /** A new member of `groupId`, not started yet. */
   member(
     groupId: string,
@@ -75,6 +79,7 @@ export class KafkaBusState<M extends KafkaBusMember> {
   private readonly topics: KafkaTopicRegistry;
   private readonly errors: SubscriptionErrors;
   private readonly batcher: ProduceBatcher;
+  private readonly cluster: ClusterWatch;
 
   /** `publishBatch`: where the batched publishes go (the bus's `publishBatch`). */
   constructor(
@@ -86,6 +91,18 @@ export class KafkaBusState<M extends KafkaBusMember> {
     this.errors = new SubscriptionErrors(sanitizer);
     this.topics = new KafkaTopicRegistry(options);
     this.batcher = new ProduceBatcher(publishBatch);
+    this.cluster = new ClusterWatch(
+      {
+        describe: (topics) => {
+          const session = this.session;
+          if (!session) return Promise.reject(new BusNotConnectedError('describe partitions'));
+          return session.describePartitions(topics);
+        },
+        otherTrouble: () => this.coordinatorTrouble(),
+      },
+      sanitizer,
+      options.clusterWatchMs,
+    );
   }
 
   get isConnected(): boolean {
@@ -106,6 +123,7 @@ export class KafkaBusState<M extends KafkaBusMember> {
     this.connected = true;
     this.publishFailing = false;
     this.errors.recovered();
+    this.cluster.start();
   }
 
   /** Records a failed connect (`error` as it is to be shown); the error `connect()` throws. */
@@ -132,11 +150,13 @@ export class KafkaBusState<M extends KafkaBusMember> {
     // Read after the await: a disconnect meanwhile takes the clients away.
     const session = this.session;
     if (!session) throw new BusNotConnectedError('publish');
+    const sent = this.cluster.publishStarted(topic);
     try {
       await session.send(topic, messages);
     } catch (error) {
       const tooLarge = this.clientErrors.isTooLarge(error);
       const summary = this.clientErrors.summarize(error);
+      this.cluster.publishEnded(sent, summary);
       if (!tooLarge) {
         this.publishFailing = true;
         this.errors.crashed(summary);
@@ -146,6 +166,8 @@ export class KafkaBusState<M extends KafkaBusMember> {
         `Publishing to ${topic} failed: ${this.sanitizer.describeError(summary)}`,
       );
     }
+    this.cluster.publishEnded(sent);
+    this.cluster.watch([topic]);
     if (this.publishFailing) {
       this.publishFailing = false;
       this.errors.recovered();
@@ -178,6 +200,7 @@ export class KafkaBusState<M extends KafkaBusMember> {
         `Cannot start consumer group ${groupId}: ${this.sanitizer.describeError(this.clientErrors.summarize(error))}`,
       );
     }
+    this.cluster.watch(member.topics);
     return {
       groupId,
       topics: member.topics,
@@ -198,6 +221,7 @@ export class KafkaBusState<M extends KafkaBusMember> {
   /** Closes every member (committing what was handled), then the clients. */
   async disconnect(): Promise<void> {
     this.connected = false;
+    this.cluster.stop();
     await Promise.allSettled([...this.members].map((member) => member.close()));
     this.members.clear();
     const session = this.session;
@@ -219,7 +243,16 @@ export class KafkaBusState<M extends KafkaBusMember> {
       brokers: this.brokers(),
       subscriptions,
       ...this.errors.health(),
+      cluster: this.cluster.health(),
     };
+  }
+
+  /** `coordinator lost <group>` for each member whose coordinator is lost. */
+  private coordinatorTrouble(): string[] {
+    return [...this.members]
+      .map((member) => member.health())
+      .filter(({ coordinator }) => coordinator?.state === 'lost')
+      .map(({ groupId }) => `coordinator lost ${groupId}`);
   }
 
   private brokers(): string[] {

@@ -67,4 +67,10 @@ export interface KafkaBusOptions {
   createTopics?: boolean;
   /** Partitions of topics the bus creates. @default 3 */
   defaultPartitions?: number;
+  /**
+   * How often the partitions of the bus's topics are described for health (under-replicated,
+   * leaderless, leader moves: `BusHealth.cluster`); one metadata request each. 0: never.
+   * @default 2000
+   */
+  clusterWatchMs?: number;
 }

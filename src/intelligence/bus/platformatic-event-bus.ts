@@ -28,6 +28,7 @@ import {
 } from './platformatic-publisher.js';
 import { PlatformaticSubscription } from './platformatic-subscription.js';
 import {
+  describePlatformaticPartitions,
   ensurePlatformaticTopics,
   pinPlatformaticLatestStart,
 } from './platformatic-topic-admin.js';
@@ -93,6 +94,7 @@ export class PlatformaticKafkaEventBus extends KafkaBusBase<PlatformaticSubscrip
       send: (topic, messages) => sendBatch(producer, topic, messages),
       createTopics: (topics) => ensurePlatformaticTopics(admin, topics),
       pinLatestStart: (groupId, topics) => pinPlatformaticLatestStart(admin, groupId, topics),
+      describePartitions: (topics) => describePlatformaticPartitions(admin, topics),
       member: (groupId, topics, handler, options, settings) =>
         new PlatformaticSubscription(
           kafka,

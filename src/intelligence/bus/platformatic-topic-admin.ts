@@ -1,5 +1,6 @@
 import type { Admin } from '@platformatic/kafka';
 import type { TopicSpec } from './kafka-topic-admin.js';
+import type { PartitionState } from './partition-watch.js';
 import { protocolErrorIds } from './platformatic-failure-classifier.js';
 
 const LEADERS_WAIT_MS = 10_000;
@@ -54,6 +55,23 @@ async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
     if (ready || Date.now() > deadline) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Leader, replicas and in-sync replicas of every partition of `topics` (fresh metadata). */
+export async function describePlatformaticPartitions(
+  admin: Admin,
+  topics: readonly string[],
+): Promise<PartitionState[]> {
+  const metadata = await admin.metadata({ topics: [...topics], forceUpdate: true });
+  return [...metadata.topics].flatMap(([topic, { partitions }]) =>
+    partitions.map(({ leader, replicas, isr }, partition) => ({
+      topic,
+      partition,
+      leader,
+      replicas,
+      isr,
+    })),
+  );
 }
 
 /**

@@ -5,6 +5,7 @@ import { MessageDelivery } from '../delivery/message.delivery.js';
 import { IntelligenceRuntime, type RuntimeState } from '../runtime/intelligence.runtime.js';
 import { IntelligenceDatabase } from '../runtime/intelligence-database.js';
 import { WiringState } from '../runtime/wiring.state.js';
+import { registerClusterMetrics } from './cluster.metrics.js';
 import { registerHandlerLatency } from './handler-latency.metric.js';
 
 const STATES: RuntimeState[] = [
@@ -36,6 +37,7 @@ export class IntelligenceMetrics {
   ) {
     const registers = [this.registry];
     registerHandlerLatency(this.registry, () => engine.meters());
+    registerClusterMetrics(this.registry, () => runtime.busHealth());
     new Counter({
       name: 'intelligence_messages_total',
       help: 'Messages dispatched, by topic and outcome',

@@ -43,12 +43,27 @@ export interface CoordinatorReport {
   at: number;
 }
 
+/** The bus's view of the cluster (`BusHealth.cluster`) each time it changed. */
+export interface ClusterReport {
+  state: 'healthy' | 'degraded';
+  trouble: string[];
+  leaderChanges: number;
+  produceStalls: number;
+  /** The trouble of the last spell that ended. */
+  recovered?: string[];
+  at: number;
+}
+
 interface WorkerMessage {
-  type: 'starting' | 'state' | 'assigned' | 'coordinator';
+  type: 'starting' | 'state' | 'assigned' | 'coordinator' | 'cluster';
   at: number;
   state?: string;
   partitions?: number[];
   nodeId?: number;
+  trouble?: string[];
+  leaderChanges?: number;
+  produceStalls?: number;
+  recovered?: string[];
 }
 
 /** One `fault-worker.mjs` child process (forked with an IPC channel) seen from the test. */
@@ -59,6 +74,7 @@ export class FaultWorker {
   readonly states: StateReport[] = [];
   readonly assignments: AssignmentReport[] = [];
   readonly coordinators: CoordinatorReport[] = [];
+  readonly clusterReports: ClusterReport[] = [];
   /** Resolves when the process is gone, however it ended. */
   readonly exited: Promise<WorkerExit>;
   exit: WorkerExit | undefined;
@@ -104,6 +120,15 @@ export class FaultWorker {
           state: message.state === 'lost' ? 'lost' : 'found',
           at: message.at,
         });
+      } else if (message.type === 'cluster') {
+        this.clusterReports.push({
+          state: message.state === 'degraded' ? 'degraded' : 'healthy',
+          trouble: message.trouble ?? [],
+          leaderChanges: message.leaderChanges ?? 0,
+          produceStalls: message.produceStalls ?? 0,
+          ...(message.recovered ? { recovered: message.recovered } : {}),
+          at: message.at,
+        });
       }
     });
     this.exited = new Promise<WorkerExit>((resolve) => {
@@ -145,6 +170,19 @@ export class FaultWorker {
       timeoutMs,
     );
     return this.coordinator?.at ?? now();
+  }
+
+  /** Whether the worker reported the cluster in trouble that matched `what`. */
+  sawClusterTrouble(what: RegExp): boolean {
+    return this.clusterReports.some(({ trouble }) => trouble.some((entry) => what.test(entry)));
+  }
+
+  /** Until the worker, having reported trouble that matched `what`, reports the cluster healthy. */
+  async waitForClusterRecovered(what: RegExp, timeoutMs: number): Promise<ClusterReport> {
+    const recovered = () =>
+      this.sawClusterTrouble(what) && this.clusterReports.at(-1)?.state === 'healthy';
+    await this.waitUntil(recovered, `the cluster healthy after ${String(what)}`, timeoutMs);
+    return this.clusterReports.at(-1) as ClusterReport;
   }
 
   get stderr(): string {

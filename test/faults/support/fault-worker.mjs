@@ -8,7 +8,9 @@
 // (kafkajs | platformatic, default kafkajs: the library's `bus.client`); CONCURRENCY (1),
 // SESSION_TIMEOUT_MS (30000, the library default), HEARTBEAT_INTERVAL_MS (1000),
 // DRAIN_TIMEOUT_MS (10000), HANDLE_MS (0), SLOW_KEY + SLOW_MS, TOPIC_PARTITIONS (6, for a topic
-// the bus creates itself), LOG_LEVEL (error,warn), MAX_LIFETIME_MS (600000), FAULTS_LIBRARY.
+// the bus creates itself), ECHO_TOPIC (each handled number is published there through
+// ctx.publish before it is journaled), LOG_LEVEL (error,warn), MAX_LIFETIME_MS (600000),
+// FAULTS_LIBRARY.
 //
 // The journal gets ONE line per handled message, written synchronously at the end of the
 // handler on an fd opened for append, so a kill -9 loses nothing that was already handled:
@@ -73,6 +75,7 @@ const handleMs = int('HANDLE_MS', 0);
 const slowKey = env.SLOW_KEY || undefined;
 const slowMs = int('SLOW_MS', 0);
 const topicPartitions = int('TOPIC_PARTITIONS', 6);
+const echoTopic = env.ECHO_TOPIC || undefined;
 const maxLifetimeMs = int('MAX_LIFETIME_MS', 600_000);
 const logLevels = (env.LOG_LEVEL || 'error,warn').split(',').map((level) => level.trim());
 
@@ -91,13 +94,14 @@ class StderrLogger extends ConsoleLogger {
 const journalFd = openSync(journalPath, 'a');
 
 class FaultNode {
-  async handle(event) {
+  async handle(event, ctx) {
     const start = now();
     const payload = event.payload ?? {};
     const key = event.headers[KEY_HEADER] ?? null;
     if (payload.kind === 'fail') throw new PermanentHandlerError(`poison n=${payload.n}`);
     const ms = slowKey !== undefined && key === slowKey ? slowMs : handleMs;
     if (ms > 0) await sleep(ms);
+    if (echoTopic) await ctx.publish(echoTopic, { n: payload.n });
     const line = {
       n: payload.n,
       pid: process.pid,
@@ -163,6 +167,7 @@ const runtime = app.get(IntelligenceRuntime);
 let lastState;
 let lastAssigned;
 let lastCoordinator;
+let lastCluster;
 const report = () => {
   // The parent went away: do not linger.
   if (!process.connected) process.exit(71);
@@ -190,6 +195,21 @@ const report = () => {
   if (coordinator && seen !== lastCoordinator) {
     lastCoordinator = seen;
     send({ type: 'coordinator', nodeId: coordinator.nodeId, state: coordinator.state });
+  }
+  const cluster = runtime.busHealth().cluster;
+  const clusterSeen =
+    cluster &&
+    JSON.stringify([cluster.state, cluster.trouble, cluster.leaderChanges, cluster.produce.stalls]);
+  if (cluster && clusterSeen !== lastCluster) {
+    lastCluster = clusterSeen;
+    send({
+      type: 'cluster',
+      state: cluster.state,
+      trouble: cluster.trouble ?? [],
+      leaderChanges: cluster.leaderChanges,
+      produceStalls: cluster.produce.stalls,
+      ...(cluster.recovered ? { recovered: cluster.recovered.trouble } : {}),
+    });
   }
 };
 report();

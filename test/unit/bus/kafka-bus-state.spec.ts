@@ -1,5 +1,6 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import type {
+  CoordinatorHealth,
   OutgoingMessage,
   SubscriptionHealth,
 } from '../../../src/intelligence/bus/bus-message.interface.js';
@@ -15,10 +16,12 @@ import {
   type KafkaClientSession,
 } from '../../../src/intelligence/bus/kafka-bus-state.js';
 import type { TopicSpec } from '../../../src/intelligence/bus/kafka-topic-admin.js';
+import type { PartitionState } from '../../../src/intelligence/bus/partition-watch.js';
 import { LogSanitizer } from '../../../src/intelligence/logging/log-sanitizer.js';
 
 class FakeMember implements KafkaBusMember {
   closed = 0;
+  coordinator: CoordinatorHealth | undefined;
   constructor(
     readonly groupId: string,
     readonly topics: readonly string[],
@@ -38,6 +41,7 @@ class FakeMember implements KafkaBusMember {
       state: 'running',
       assigned: {},
       lag: {},
+      ...(this.coordinator ? { coordinator: this.coordinator } : {}),
     };
   }
 }
@@ -51,6 +55,8 @@ function fakeSession() {
   let sendError: Error | undefined;
   let startError: Error | undefined;
   let closed = 0;
+  let partitions: PartitionState[] = [];
+  const described: string[][] = [];
   const session: KafkaClientSession<FakeMember> = {
     send: (topic, messages) => {
       sent.push({ topic, messages });
@@ -63,6 +69,10 @@ function fakeSession() {
     pinLatestStart: (groupId) => {
       pinned.push(groupId);
       return Promise.resolve();
+    },
+    describePartitions: (topics) => {
+      described.push([...topics]);
+      return Promise.resolve(partitions);
     },
     member: (groupId, topics) => {
       const member = new FakeMember(groupId, topics, startError);
@@ -83,12 +93,16 @@ function fakeSession() {
     closed: () => closed,
     failSends: (error: Error | undefined) => (sendError = error),
     failStarts: (error: Error | undefined) => (startError = error),
+    described,
+    describeAs: (given: PartitionState[]) => (partitions = given),
   };
 }
 
 const tooLarge = new Error('too large');
 
-function state(options: { createTopics?: boolean; defaultPartitions?: number } = {}) {
+function state(
+  options: { createTopics?: boolean; defaultPartitions?: number; clusterWatchMs?: number } = {},
+) {
   const bus: KafkaBusState<FakeMember> = new KafkaBusState(
     { brokers: ['broker-1:9092', 'broker-2:9092'], ...options },
     new LogSanitizer(),
@@ -198,5 +212,51 @@ describe('KafkaBusState', () => {
     );
     expect(error.failure?.cause).toBe('unreachable');
     expect(bus.health()).toMatchObject({ connected: false, lastError: 'Error: refused' });
+  });
+  it('watches the partitions of the topics it publishes and subscribes to, until it disconnects', async () => {
+    jest.useFakeTimers();
+    try {
+      const bus = state({ clusterWatchMs: 1_000 });
+      const fake = fakeSession();
+      bus.opened(fake.session);
+      await bus.publish('out', { value: 'a' });
+      await bus.subscribe(['in'], 'g', () => Promise.resolve(), {});
+      fake.describeAs([
+        { topic: 'in', partition: 0, leader: 2, replicas: [1, 2, 3], isr: [2, 3] },
+        { topic: 'out', partition: 0, leader: 1, replicas: [1, 2, 3], isr: [1, 2, 3] },
+      ]);
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(fake.described).toEqual([['out', 'in']]);
+      const health = bus.health();
+      expect(health.connected).toBe(true);
+      expect(health.cluster).toMatchObject({
+        state: 'degraded',
+        trouble: ['under-replicated in-0'],
+        underReplicated: ['in-0'],
+      });
+      await bus.disconnect();
+      await jest.advanceTimersByTimeAsync(5_000);
+      expect(fake.described).toHaveLength(1);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('counts a lost coordinator of a member as cluster trouble, not as a lost connection', async () => {
+    const bus = state({ clusterWatchMs: 0 });
+    const fake = fakeSession();
+    bus.opened(fake.session);
+    await bus.subscribe(['in'], 'g', () => Promise.resolve(), {});
+    const [member] = fake.members;
+    if (!member) throw new Error('no member');
+    member.coordinator = { state: 'lost', failovers: 0 };
+    const lost = bus.health();
+    expect(lost.connected).toBe(true);
+    expect(lost.cluster).toMatchObject({ state: 'degraded', trouble: ['coordinator lost g'] });
+    member.coordinator = { state: 'found', nodeId: 2, failovers: 1 };
+    const found = bus.health().cluster;
+    expect(found?.state).toBe('healthy');
+    expect(found?.recovered?.trouble).toEqual(['coordinator lost g']);
+    expect(fake.described).toEqual([]);
   });
 });
