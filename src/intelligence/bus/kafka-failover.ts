@@ -41,6 +41,8 @@ const PATCHED = Symbol.for('nestjs-intelligence.kafka-failover');
 const followed = new WeakMap<object, CoordinatorEvents | undefined>();
 /** When a followed group's heartbeats first found the coordinator lost (until found again). */
 const lostSince = new WeakMap<object, number>();
+/** A followed group's search for its new coordinator, while one is under way. */
+const searches = new WeakMap<object, Promise<void>>();
 /** Errors of the broker protocol that say the group's coordinator is elsewhere or not ready. */
 const MOVED_TYPES = new Set([
   'NOT_COORDINATOR_FOR_GROUP',
@@ -93,10 +95,11 @@ export function followGroup(group: object, events?: CoordinatorEvents): void {
  *   metadata. When the coordinator dies, every heartbeat and commit fails ("Broker N not found
  *   in the cached metadata") until the consumer crashes. Here a heartbeat or commit that fails
  *   because the coordinator was lost asks the cluster for the group's coordinator now
- *   (FindCoordinator) and is sent there once more; a commit whose coordinator's socket is down
- *   asks the same way. The membership (member id, generation) stays as it was. While no
- *   coordinator can be found yet, heartbeats fail quietly for up to a session timeout, so
- *   the fetch loop is not restarted (every partition would stall) for a loss that passes.
+ *   (FindCoordinator, beside the fetch loop) and later heartbeats go there; a commit that
+ *   fails so, or whose coordinator's socket is down, asks the same way and is sent there once
+ *   more. The membership (member id, generation) stays as it was. While no coordinator can
+ *   be found yet, heartbeats fail quietly for up to a session timeout, so the fetch loop is
+ *   neither held up nor restarted (every partition would stall) for a loss that passes.
  * - A fetch from a partition leader that died fails with a connection error, which kafkajs
  *   does not recover from: its retries restart every broker's fetch loop until the consumer
  *   crashes, so every partition stalls, not only the dead leader's. Here such a fetch returns
@@ -132,19 +135,15 @@ export function installFailover(): void {
       if (!followed.has(this) || !isCoordinatorLost(error)) throw error;
       const lostAt = lostSince.get(this) ?? Date.now();
       lostSince.set(this, lostAt);
-      let coordinator: CoordinatorBroker;
-      try {
-        coordinator = await findCoordinator(this, error);
-      } catch (notFound) {
-        // No coordinator yet (the dead one is not fenced, or the new one loads the group):
-        // the membership lasts a session, so the fetch loop goes on meanwhile.
-        if (Date.now() - lostAt < this.sessionTimeout) return;
-        throw notFound;
+      // The search runs beside the fetch loop (kafkajs heartbeats between batches, and a
+      // FindCoordinator with its retries takes seconds while the dead node is not fenced):
+      // the membership lasts a session, so the partitions flow on meanwhile.
+      if (!searches.has(this)) {
+        const search = searchCoordinator(this, error).finally(() => searches.delete(this));
+        searches.set(this, search);
       }
-      lostSince.delete(this);
-      this.coordinator = coordinator;
-      if (this.offsetManager) this.offsetManager.coordinator = coordinator;
-      await heartbeat.call(this, options);
+      if (Date.now() - lostAt < this.sessionTimeout) return;
+      throw error;
     }
   };
   group.recoverFromFetch = async function (this: ConsumerGroupInternals, error) {
@@ -171,6 +170,21 @@ export function installFailover(): void {
     }
   };
   group[PATCHED] = true;
+}
+
+/**
+ * Looks for `group`'s coordinator once and, if found, sends its heartbeats and commits there
+ * from now on (its next heartbeat ends the loss). Never rejects: not found yet, the next
+ * failing heartbeat searches again.
+ */
+async function searchCoordinator(group: ConsumerGroupInternals, cause: unknown): Promise<void> {
+  try {
+    const coordinator = await findCoordinator(group, cause);
+    group.coordinator = coordinator;
+    if (group.offsetManager) group.offsetManager.coordinator = coordinator;
+  } catch {
+    // Told to the events as lost; the loss stays until a heartbeat is answered.
+  }
 }
 
 /**

@@ -13,8 +13,17 @@ export class UnsupportedSaslMechanismError extends Error {
   override name = 'UnsupportedSaslMechanismError';
 }
 
-/** Delay before the client's own retry of a failed request: 300 ms, doubling, at most 2 s. */
-function retryDelay(_client: unknown, _operation: string, attempt: number): number {
+/** The client retries a fetch on the node it was sent to; the fetcher re-reads the leaders. */
+const FETCH_RETRY_MS = 100;
+
+/**
+ * Delay before the client's own retry of a failed request: 300 ms, doubling, at most 2 s. A
+ * fetch is retried after 100 ms: the client sends it to the same node again, so a dead leader
+ * would hold it for seconds, while `PartitionFetcher` backs off itself and asks fresh metadata
+ * for the new leader.
+ */
+function retryDelay(_client: unknown, operation: string, attempt: number): number {
+  if (operation === 'fetch') return FETCH_RETRY_MS;
   return Math.min(2_000, 300 * 2 ** Math.max(0, attempt - 1));
 }
 

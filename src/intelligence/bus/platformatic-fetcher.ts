@@ -31,27 +31,31 @@ interface Position {
 
 const READ_COMMITTED = 1;
 const OFFSET_OUT_OF_RANGE = 1;
-/** UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_TOPIC_ID. */
-const STALE_METADATA = new Set([3, 5, 6, 74, 100]);
 const RETRY: BackoffRange = { initialMs: 250, maxMs: 2_000 };
 
 const keyOf = (topic: string, partition: number) => `${topic}:${String(partition)}`;
 
 /**
  * The fetch loop of one subscription on @platformatic/kafka's `Consumer.fetch` (its
- * `MessagesStream` pauses only as a whole). Each round fetches every assigned partition that is
- * not paused, one request per leader, on a connection pool of its own (so group requests on the
- * coordinator connection never queue behind a fetch), and hands each partition's messages over.
- * `assign` and `clear` start a new epoch: a fetch still in flight from the old one is dropped.
+ * `MessagesStream` pauses only as a whole). Every assigned partition that is not paused is
+ * fetched, one request per leader, on a connection pool of its own (so group requests on the
+ * coordinator connection never queue behind a fetch), and its messages are handed over. The
+ * leaders are fetched from independently: a partition is fetched again as soon as its own
+ * fetch returned, so a dead or slow leader holds back only its partitions (which back off and
+ * find their new leader through fresh metadata). `assign` and `clear` start a new epoch: a
+ * fetch still in flight from the old one is dropped.
  */
 export class PartitionFetcher {
   private positions = new Map<string, Position>();
   private readonly paused = new Set<string>();
+  /** Partitions in a fetch under way. */
+  private readonly inFlight = new Set<string>();
+  /** Partitions whose last fetch failed: how often in a row, and when to try again. */
+  private readonly failed = new Map<string, { count: number; retryAt: number }>();
   private epoch = 0;
   private stopped = false;
   private started = false;
   private wake: (() => void) | undefined;
-  private failures = 0;
 
   constructor(
     private readonly consumer: Consumer,
@@ -74,6 +78,8 @@ export class PartitionFetcher {
     this.epoch += 1;
     this.positions = new Map();
     this.paused.clear();
+    this.inFlight.clear();
+    this.failed.clear();
   }
 
   /** Moves an assigned partition's position (after `outOfRange`). */
@@ -91,9 +97,9 @@ export class PartitionFetcher {
     if (this.paused.delete(keyOf(topic, partition))) this.notify();
   }
 
-  /** Whether the last fetch failed. */
+  /** Whether the last fetch of some partition failed. */
   get failing(): boolean {
-    return this.failures > 0;
+    return this.failed.size > 0;
   }
 
   start(): void {
@@ -107,11 +113,6 @@ export class PartitionFetcher {
     this.stopped = true;
     this.clear();
     this.notify();
-  }
-
-  /** Read through a getter: `stop()` may have run while the loop awaited. */
-  private get halted(): boolean {
-    return this.stopped;
   }
 
   private notify(): void {
@@ -137,46 +138,73 @@ export class PartitionFetcher {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      const wanted = [...this.positions.entries()]
-        .filter(([key]) => !this.paused.has(key))
-        .map(([, position]) => position);
+      const at = Date.now();
+      const wanted: Position[] = [];
+      let nextRetry: number | undefined;
+      for (const [key, position] of this.positions) {
+        if (this.paused.has(key) || this.inFlight.has(key)) continue;
+        const retryAt = this.failed.get(key)?.retryAt ?? 0;
+        if (retryAt <= at) wanted.push(position);
+        else nextRetry = Math.min(nextRetry ?? retryAt, retryAt);
+      }
       if (wanted.length === 0) {
-        await this.idle();
+        await this.idle(nextRetry === undefined ? undefined : nextRetry - at);
         continue;
       }
-      try {
-        await this.round(wanted, this.epoch);
-        this.failures = 0;
-        this.listener.succeeded();
-      } catch (error) {
-        if (this.halted) break;
-        this.failures += 1;
-        this.listener.failed(error);
-        await this.idle(backoffDelay(this.failures, RETRY));
-      }
+      await this.fetchFromLeaders(wanted, this.epoch);
     }
   }
 
-  /** One fetch per leader of `wanted`, at once; rejects with the first failure, after the rest. */
-  private async round(wanted: Position[], epoch: number): Promise<void> {
+  /** Starts one fetch per leader of `wanted`; each hands over what it got when it returns. */
+  private async fetchFromLeaders(wanted: Position[], epoch: number): Promise<void> {
     const topics = [...new Set(wanted.map(({ topic }) => topic))];
-    const metadata = await this.consumer.metadata({ topics });
-    const byLeader = new Map<number, Map<string, FetchRequestTopic>>();
-    const requested = new Map<string, bigint>();
+    let metadata: Awaited<ReturnType<Consumer['metadata']>>;
+    try {
+      metadata = await this.consumer.metadata({ topics });
+    } catch (error) {
+      if (epoch === this.epoch && !this.stopped) this.fail(wanted, error);
+      return;
+    }
+    if (epoch !== this.epoch || this.stopped) return;
+    const byLeader = new Map<number, Position[]>();
+    const leaderless: Position[] = [];
     const names = new Map<string, string>();
-    for (const { topic, partition, offset } of wanted) {
-      const info = metadata.topics.get(topic);
-      const leader = info?.partitions[partition]?.leader ?? -1;
+    for (const position of wanted) {
+      const info = metadata.topics.get(position.topic);
+      const leader = info?.partitions[position.partition]?.leader ?? -1;
       if (!info || leader < 0) {
-        this.consumer.clearMetadata();
-        throw new Error(`No leader known for ${topic} partition ${String(partition)}`);
+        leaderless.push(position);
+        continue;
       }
-      names.set(info.id, topic);
-      requested.set(keyOf(topic, partition), offset);
-      const requests = byLeader.get(leader) ?? new Map<string, FetchRequestTopic>();
-      byLeader.set(leader, requests);
-      const request = requests.get(info.id) ?? { topicId: info.id, partitions: [] };
-      requests.set(info.id, request);
+      names.set(info.id, position.topic);
+      byLeader.set(leader, [...(byLeader.get(leader) ?? []), position]);
+    }
+    if (leaderless.length > 0) {
+      this.consumer.clearMetadata();
+      const [first] = leaderless;
+      this.fail(
+        leaderless,
+        new Error(`No leader known for ${String(first?.topic)} partition ${String(first?.partition)}`),
+      );
+    }
+    for (const [node, positions] of byLeader) {
+      void this.fetchFrom(node, positions, metadata, names, epoch);
+    }
+  }
+
+  private async fetchFrom(
+    node: number,
+    positions: Position[],
+    metadata: Awaited<ReturnType<Consumer['metadata']>>,
+    names: Map<string, string>,
+    epoch: number,
+  ): Promise<void> {
+    const requests = new Map<string, FetchRequestTopic>();
+    const requested = new Map<string, bigint>();
+    for (const { topic, partition, offset } of positions) {
+      const topicId = metadata.topics.get(topic)?.id ?? '';
+      const request = requests.get(topicId) ?? { topicId, partitions: [] };
+      requests.set(topicId, request);
       request.partitions.push({
         partition,
         fetchOffset: offset,
@@ -184,40 +212,70 @@ export class PartitionFetcher {
         currentLeaderEpoch: -1,
         lastFetchedEpoch: -1,
       });
+      const key = keyOf(topic, partition);
+      requested.set(key, offset);
+      this.inFlight.add(key);
     }
-    const outcomes = await Promise.all(
-      [...byLeader].map(([node, requests]) =>
-        this.consumer
-          .fetch({
-            node,
-            topics: [...requests.values()],
-            maxWaitTime: this.settings.maxWaitMs,
-            minBytes: 1,
-            maxBytes: this.settings.maxBytes,
-            isolationLevel: READ_COMMITTED,
-            connectionPool: this.pool,
-          })
-          .then(
-            (response) => ({ response, error: undefined }),
-            (error: unknown) => ({ response: fetchResponseOf(error), error }),
-          ),
-      ),
-    );
+    const outcome = await this.consumer
+      .fetch({
+        node,
+        topics: [...requests.values()],
+        maxWaitTime: this.settings.maxWaitMs,
+        minBytes: 1,
+        maxBytes: this.settings.maxBytes,
+        isolationLevel: READ_COMMITTED,
+        connectionPool: this.pool,
+      })
+      .then(
+        (response) => ({ response, error: undefined }),
+        (error: unknown) => ({ response: fetchResponseOf(error), error }),
+      );
     if (epoch !== this.epoch || this.stopped) return;
-    const failures = outcomes
-      .filter(({ response }) => !response || this.deliver(response, names, requested))
-      .map(({ error }) => error)
-      .filter((error) => error !== undefined);
-    if (failures.length > 0) throw toError(failures[0]);
+    for (const key of requested.keys()) this.inFlight.delete(key);
+    // No response: every partition failed. A partition answered with an error code backs off
+    // too (after a metadata refresh), without counting as a failed fetch.
+    const errored = outcome.response
+      ? this.deliver(outcome.response, names, requested)
+      : new Set(requested.keys());
+    const failed = positions.filter(({ topic, partition }) =>
+      errored.has(keyOf(topic, partition)),
+    );
+    if (failed.length > 0) {
+      this.consumer.clearMetadata();
+      this.backOff(failed);
+      if (!outcome.response) this.listener.failed(toError(outcome.error));
+    }
+    this.recovered(positions.filter((position) => !failed.includes(position)));
+    this.notify();
   }
 
-  /** Hands over each fetched partition; returns whether some partition failed otherwise. */
+  /** The partitions' fetch failed: each backs off (growing with its failures in a row). */
+  private fail(positions: readonly Position[], error: unknown): void {
+    this.backOff(positions);
+    this.listener.failed(toError(error));
+  }
+
+  private backOff(positions: readonly Position[]): void {
+    const at = Date.now();
+    for (const { topic, partition } of positions) {
+      const key = keyOf(topic, partition);
+      const count = (this.failed.get(key)?.count ?? 0) + 1;
+      this.failed.set(key, { count, retryAt: at + backoffDelay(count, RETRY) });
+    }
+  }
+
+  private recovered(positions: readonly Position[]): void {
+    for (const { topic, partition } of positions) this.failed.delete(keyOf(topic, partition));
+    if (positions.length > 0 && this.failed.size === 0) this.listener.succeeded();
+  }
+
+  /** Hands over each fetched partition; returns those answered with an error code. */
   private deliver(
     response: FetchResponse,
     names: Map<string, string>,
     requested: Map<string, bigint>,
-  ): boolean {
-    let unhandled = false;
+  ): Set<string> {
+    const errored = new Set<string>();
     for (const { topicId, partitions } of response.responses) {
       const topic = names.get(topicId);
       if (topic === undefined) continue;
@@ -231,8 +289,7 @@ export class PartitionFetcher {
           continue;
         }
         if (fetched.errorCode !== 0) {
-          if (STALE_METADATA.has(fetched.errorCode)) this.consumer.clearMetadata();
-          else unhandled = true;
+          errored.add(key);
           continue;
         }
         const { messages, next } = readFetchedPartition(
@@ -246,7 +303,7 @@ export class PartitionFetcher {
         this.listener.fetched(topic, fetched.partitionIndex, messages, Number(lag > 0n ? lag : 0n));
       }
     }
-    return unhandled;
+    return errored;
   }
 }
 

@@ -44,6 +44,9 @@ const notCoordinator = () =>
   } as unknown as Error);
 const refused = () => new KafkaJSConnectionError('Connection error: connect ECONNREFUSED');
 
+/** Lets the promises already settled run their callbacks. */
+const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 const logger = { namespace: () => ({ debug() {}, info() {}, warn() {}, error() {} }) };
 
 function cluster(next: Broker) {
@@ -130,9 +133,10 @@ describe('kafkajs failover patches', () => {
     expect(status.health()).toEqual({ nodeId: 1, state: 'found', failovers: 0 });
 
     await consumerGroup.heartbeat({ interval: 0 });
-
     expect(kafkaCluster.findGroupCoordinator).toHaveBeenCalledWith({ groupId: 'g' });
+    await flush();
     expect(consumerGroup.coordinator).toBe(next);
+    await consumerGroup.heartbeat({ interval: 0 });
     expect(next.heartbeat).toHaveBeenCalledWith({
       groupId: 'g',
       memberId: 'member-1',
@@ -145,6 +149,29 @@ describe('kafkajs failover patches', () => {
       failovers: 1,
       lastFailover: { from: 1, to: 2 },
     });
+  });
+
+  it('does not hold up the fetch loop while it searches, and searches once at a time', async () => {
+    const dead = broker(1, refused);
+    const next = broker(2);
+    const { consumerGroup, kafkaCluster } = group(dead, next);
+    let answer: (coordinator: Broker) => void = () => undefined;
+    kafkaCluster.findGroupCoordinator.mockImplementation(
+      () => new Promise<Broker>((resolve) => (answer = resolve)),
+    );
+    followGroup(consumerGroup, new CoordinatorStatus(new LogSanitizer()));
+
+    // kafkajs heartbeats between fetched batches: each returns while the search is under way.
+    await consumerGroup.heartbeat({ interval: 0 });
+    await consumerGroup.heartbeat({ interval: 0 });
+    expect(kafkaCluster.findGroupCoordinator).toHaveBeenCalledTimes(1);
+    expect(consumerGroup.coordinator).toBe(dead);
+
+    answer(next);
+    await flush();
+    await consumerGroup.heartbeat({ interval: 0 });
+    expect(next.heartbeat).toHaveBeenCalledTimes(1);
+    expect(kafkaCluster.findGroupCoordinator).toHaveBeenCalledTimes(1);
   });
 
   it('leaves groups it does not follow as kafkajs made them', async () => {
