@@ -30,6 +30,8 @@ export default {
     {
       ...base,
       ...brokerSetup,
+      // Builds dist/ once for every spec (they run the built app) beside the broker's start.
+      globalSetup: '<rootDir>/test/support/e2e.global-setup.mjs',
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'],
     },

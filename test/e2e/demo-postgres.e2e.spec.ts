@@ -1,16 +1,12 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { useDatabaseServer } from '../support/postgres-env.js';
 
 const run = promisify(execFile);
 
 describe('the demo on PostgreSQL (DATABASE_URL)', () => {
   const server = useDatabaseServer();
-
-  beforeAll(async () => {
-    await run('npm', ['run', 'build', '--silent'], { cwd: process.cwd() });
-  }, 120_000);
 
   const demo = async (url: string) => {
     const { stdout, stderr } = await run('node', ['dist/demo/demo.js'], {

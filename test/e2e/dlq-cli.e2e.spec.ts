@@ -33,7 +33,6 @@ describe('the intelligence-dlq command on the real broker', () => {
   let original: RawTopicReader;
 
   beforeAll(async () => {
-    await execute('npm', ['run', 'build', '--silent'], { cwd: process.cwd() });
     await createTopics([topic, deadLetters]);
     const producer = await new TestProducer().start();
     await producer.send(deadLetters, [

@@ -1,8 +1,7 @@
-import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import {
@@ -16,7 +15,6 @@ import { useDatabaseServer } from '../support/postgres-env.js';
 import { uniqueGroup, uniqueTopic } from '../support/unique-names.js';
 import { waitFor } from '../support/wait-for.js';
 
-const run = promisify(execFile);
 const WORKER = new URL('./support/idempotent-worker.mjs', import.meta.url);
 const HANDLER = 'RedeliveryNode.handle';
 
@@ -97,8 +95,6 @@ describe('a message redelivered after its worker was killed between handling and
   let dir: string;
 
   beforeAll(async () => {
-    // The workers run the built library (dist/), like the fault suite's workers.
-    await run('npm', ['run', 'build', '--silent'], { cwd: process.cwd() });
     producer = await new TestProducer().start();
     dir = mkdtempSync(path.join(tmpdir(), 'redelivery-'));
   }, 120_000);

@@ -1,10 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { promisify } from 'node:util';
 import { waitFor } from '../support/wait-for.js';
-
-const run = promisify(execFile);
 
 /** Boots the built service (embedded bus) with `HOST`; resolves with its logged bound address. */
 async function boot(host: string | undefined) {
@@ -34,7 +31,6 @@ async function stop(child: ReturnType<typeof spawn>) {
 
 describe('the service binds the address HOST names', () => {
   it('listens on all interfaces with HOST=0.0.0.0, and on loopback only by default', async () => {
-    await run('npm', ['run', 'build', '--silent'], { cwd: process.cwd() });
     const all = await boot('0.0.0.0');
     try {
       expect(all.bound.address).toBe('0.0.0.0');

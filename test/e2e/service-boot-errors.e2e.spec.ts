@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -21,10 +21,6 @@ async function boot(env: Record<string, string>) {
 }
 
 describe('the service refuses a bad configuration at boot', () => {
-  beforeAll(async () => {
-    await run('npm', ['run', 'build', '--silent'], { cwd: process.cwd() });
-  }, 120_000);
-
   it.each([
     ['KAFKA_BROKERS', { KAFKA_BROKERS: `nonsense-${SECRET}` }],
     ['PORT', { PORT: SECRET }],

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { promisify } from 'node:util';
 import { startBroker, type BrokerHandle } from '../../scripts/kafka/broker.mjs';
 import { waitFor } from '../support/wait-for.js';
 
-const run = promisify(execFile);
 /** The module's defaults: drain 10 s, then at most 5 s for each closing step (three of them). */
 const SHUTDOWN_BOUND_MS = 10_000 + 3 * 5_000;
 
@@ -14,7 +12,6 @@ describe('the service shuts down in bounded time with the broker gone', () => {
 
   beforeAll(async () => {
     broker = await startBroker();
-    await run('npm', ['run', 'build', '--silent'], { cwd: process.cwd() });
   }, 120_000);
 
   afterAll(async () => {

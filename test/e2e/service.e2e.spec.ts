@@ -248,7 +248,6 @@ describe('the intelligence service, whole app over HTTP', () => {
   });
 
   it('demo command: runs the main job end to end and shuts down cleanly', async () => {
-    await run('npm', ['run', 'build', '--silent'], { cwd: process.cwd() });
     const { stdout } = await run('node', ['dist/demo/demo.js'], {
       cwd: process.cwd(),
       env: { ...process.env, KAFKA_BROKERS: '', DATABASE_URL: '' },
@@ -280,7 +279,6 @@ describe('the intelligence service, whole app over HTTP', () => {
       60_000,
     );
     const before = counters();
-    await run('npm', ['run', 'build', '--silent'], { cwd: process.cwd() });
     const { stdout } = await run('node', ['dist/demo/demo.js'], {
       cwd: process.cwd(),
       env: { ...process.env, KAFKA_BROKERS: kafkaBrokers().join(','), DATABASE_URL: '' },
