@@ -52,7 +52,13 @@ export class KafkaEventBus extends KafkaBusBase<KafkaSubscription> {
     const producer = this.kafka.producer({
       idempotent: this.options.idempotent ?? true,
       createPartitioner: pinningPartitioner,
-      retry: { retries: this.options.publishRetries ?? 5 },
+      // 0.3 s doubling to 5 s: the default 5 retries span ~9 s, long enough for a partition
+      // leader that died to be replaced (kafkajs refreshes the metadata between them).
+      retry: {
+        retries: this.options.publishRetries ?? 5,
+        initialRetryTime: 300,
+        maxRetryTime: 5_000,
+      },
     });
     const admin = this.kafka.admin();
     try {

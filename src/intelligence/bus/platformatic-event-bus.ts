@@ -91,7 +91,8 @@ export class PlatformaticKafkaEventBus extends KafkaBusBase<PlatformaticSubscrip
   private session(clients: Clients): KafkaClientSession<PlatformaticSubscription> {
     const { kafka, connection, producer, admin, detach } = clients;
     return {
-      send: (topic, messages) => sendBatch(producer, topic, messages),
+      send: (topic, messages) =>
+        sendBatch(producer, topic, messages, this.options.idempotent ?? true),
       createTopics: (topics) => ensurePlatformaticTopics(admin, topics),
       pinLatestStart: (groupId, topics) => pinPlatformaticLatestStart(admin, groupId, topics),
       describePartitions: (topics) => describePlatformaticPartitions(admin, topics),

@@ -45,8 +45,51 @@ export function createBusProducer(
   });
 }
 
-/** Sends `messages` to `topic`, acknowledged by every in-sync replica. */
+/** Idempotent producers whose sequence numbers must be renewed before their next send. */
+const stale = new WeakSet<BusProducer>();
+
+/**
+ * Sends `messages` to `topic`, acknowledged by every in-sync replica. The client retries a
+ * request on the leader it first picked, so a leader that died fails all its retries: then
+ * the send is made once more on fresh metadata, which names the new leader (the partitions
+ * that were written may get their messages twice; nothing is lost).
+ *
+ * After a failed send an idempotent producer first takes a new producer id. The client
+ * advances a partition's sequence numbers only for the requests that wholly succeeded, so a
+ * partition written by a request that failed elsewhere would hand its next messages the
+ * sequence numbers of those already written, and the broker would acknowledge them as
+ * duplicates without writing them.
+ */
 export async function sendBatch(
+  producer: BusProducer,
+  topic: string,
+  messages: readonly OutgoingMessage[],
+  idempotent: boolean,
+): Promise<void> {
+  if (stale.has(producer)) await renew(producer);
+  try {
+    await sendOnce(producer, topic, messages);
+  } catch (error) {
+    if (isTooLarge(error)) throw error;
+    if (idempotent) stale.add(producer);
+    producer.clearMetadata();
+    if (idempotent) await renew(producer);
+    try {
+      await sendOnce(producer, topic, messages);
+    } catch (again) {
+      if (idempotent) stale.add(producer);
+      throw again;
+    }
+  }
+}
+
+/** A new producer id (and fresh sequence numbers); the producer stays stale if it fails. */
+async function renew(producer: BusProducer): Promise<void> {
+  await producer.initIdempotentProducer({});
+  stale.delete(producer);
+}
+
+async function sendOnce(
   producer: BusProducer,
   topic: string,
   messages: readonly OutgoingMessage[],
