@@ -31,7 +31,8 @@ interface Position {
 
 const READ_COMMITTED = 1;
 const OFFSET_OUT_OF_RANGE = 1;
-const RETRY: BackoffRange = { initialMs: 250, maxMs: 2_000 };
+/** A dead leader is replaced within seconds: its partitions look for the new one at least every second. */
+const RETRY: BackoffRange = { initialMs: 250, maxMs: 1_000 };
 
 const keyOf = (topic: string, partition: number) => `${topic}:${String(partition)}`;
 
@@ -184,7 +185,9 @@ export class PartitionFetcher {
       const [first] = leaderless;
       this.fail(
         leaderless,
-        new Error(`No leader known for ${String(first?.topic)} partition ${String(first?.partition)}`),
+        new Error(
+          `No leader known for ${String(first?.topic)} partition ${String(first?.partition)}`,
+        ),
       );
     }
     for (const [node, positions] of byLeader) {
@@ -237,9 +240,7 @@ export class PartitionFetcher {
     const errored = outcome.response
       ? this.deliver(outcome.response, names, requested)
       : new Set(requested.keys());
-    const failed = positions.filter(({ topic, partition }) =>
-      errored.has(keyOf(topic, partition)),
-    );
+    const failed = positions.filter(({ topic, partition }) => errored.has(keyOf(topic, partition)));
     if (failed.length > 0) {
       this.consumer.clearMetadata();
       this.backOff(failed);
