@@ -1,4 +1,5 @@
 import type { Admin } from 'kafkajs';
+import { waitForLeaders } from './partition-leaders.js';
 import type { PartitionState } from './partition-watch.js';
 
 export interface TopicSpec {
@@ -6,8 +7,6 @@ export interface TopicSpec {
   numPartitions?: number;
   replicationFactor?: number;
 }
-
-const LEADERS_WAIT_MS = 10_000;
 
 /**
  * Creates the topics that do not exist yet (existing topics are left as they are) and waits
@@ -27,23 +26,8 @@ export async function ensureTopics(admin: Admin, topics: readonly TopicSpec[]): 
     })),
   });
   const names = missing.map(({ topic }) => topic);
-  await waitForLeaders(admin, names);
+  await waitForLeaders(names, (given) => describePartitions(admin, given));
   return names;
-}
-
-async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
-  const deadline = Date.now() + LEADERS_WAIT_MS;
-  for (;;) {
-    const metadata = await admin.fetchTopicMetadata({ topics }).catch(() => undefined);
-    const ready =
-      metadata !== undefined &&
-      topics.every((topic) => {
-        const partitions = metadata.topics.find(({ name }) => name === topic)?.partitions ?? [];
-        return partitions.length > 0 && partitions.every(({ leader }) => leader >= 0);
-      });
-    if (ready || Date.now() > deadline) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** Leader, replicas and in-sync replicas of every partition of `topics`. */

@@ -1,9 +1,9 @@
 import type { Admin } from '@platformatic/kafka';
 import type { TopicSpec } from './kafka-topic-admin.js';
+import { waitForLeaders } from './partition-leaders.js';
 import type { PartitionState } from './partition-watch.js';
 import { protocolErrorIds } from './platformatic-failure-classifier.js';
 
-const LEADERS_WAIT_MS = 10_000;
 const LATEST = -1n;
 
 /**
@@ -38,23 +38,8 @@ export async function ensurePlatformaticTopics(
       });
   }
   const names = missing.map(({ topic }) => topic);
-  await waitForLeaders(admin, names);
+  await waitForLeaders(names, (given) => describePlatformaticPartitions(admin, given));
   return names;
-}
-
-async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
-  const deadline = Date.now() + LEADERS_WAIT_MS;
-  for (;;) {
-    const metadata = await admin.metadata({ topics, forceUpdate: true }).catch(() => undefined);
-    const ready =
-      metadata !== undefined &&
-      topics.every((topic) => {
-        const partitions = metadata.topics.get(topic)?.partitions ?? [];
-        return partitions.length > 0 && partitions.every((partition) => partition.leader >= 0);
-      });
-    if (ready || Date.now() > deadline) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** Leader, replicas and in-sync replicas of every partition of `topics` (fresh metadata). */
