@@ -49,8 +49,11 @@ const keyOf = (topic: string, partition: number) => `${topic}:${String(partition
 export class PartitionFetcher {
   private positions = new Map<string, Position>();
   private readonly paused = new Set<string>();
-  /** Partitions in a fetch under way. */
+  /** Partitions in a fetch under way, and the leaders it went to (kept across epochs). */
   private readonly inFlight = new Set<string>();
+  private readonly busyLeaders = new Set<number>();
+  /** `notify()` came while the loop was not idle. */
+  private woken = false;
   /** Partitions whose last fetch failed: how often in a row, and when to try again. */
   private readonly failed = new Map<string, { count: number; retryAt: number }>();
   private epoch = 0;
@@ -116,13 +119,19 @@ export class PartitionFetcher {
     this.notify();
   }
 
+  /** Wakes the loop; if it is not idle, its next `idle()` returns at once. */
   private notify(): void {
     const wake = this.wake;
     this.wake = undefined;
-    wake?.();
+    if (wake) wake();
+    else this.woken = true;
   }
 
   private idle(ms?: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer =
         ms === undefined
@@ -152,21 +161,27 @@ export class PartitionFetcher {
         await this.idle(nextRetry === undefined ? undefined : nextRetry - at);
         continue;
       }
-      await this.fetchFromLeaders(wanted, this.epoch);
+      // Nothing started (every leader has a fetch under way): wait for one to return.
+      if (!(await this.fetchFromLeaders(wanted, this.epoch))) await this.idle();
     }
   }
 
-  /** Starts one fetch per leader of `wanted`; each hands over what it got when it returns. */
-  private async fetchFromLeaders(wanted: Position[], epoch: number): Promise<void> {
+  /**
+   * Starts one fetch per leader of `wanted` that has none under way (a partition of a busy
+   * leader joins its next fetch); each hands over what it got when it returns. Resolves with
+   * whether it started a fetch or backed a partition off.
+   */
+  private async fetchFromLeaders(wanted: Position[], epoch: number): Promise<boolean> {
     const topics = [...new Set(wanted.map(({ topic }) => topic))];
     let metadata: Awaited<ReturnType<Consumer['metadata']>>;
     try {
       metadata = await this.consumer.metadata({ topics });
     } catch (error) {
-      if (epoch === this.epoch && !this.stopped) this.fail(wanted, error);
-      return;
+      if (epoch !== this.epoch || this.stopped) return false;
+      this.fail(wanted, error);
+      return true;
     }
-    if (epoch !== this.epoch || this.stopped) return;
+    if (epoch !== this.epoch || this.stopped) return false;
     const byLeader = new Map<number, Position[]>();
     const leaderless: Position[] = [];
     const names = new Map<string, string>();
@@ -190,9 +205,13 @@ export class PartitionFetcher {
         ),
       );
     }
+    let started = leaderless.length > 0;
     for (const [node, positions] of byLeader) {
+      if (this.busyLeaders.has(node)) continue;
+      started = true;
       void this.fetchFrom(node, positions, metadata, names, epoch);
     }
+    return started;
   }
 
   private async fetchFrom(
@@ -219,6 +238,7 @@ export class PartitionFetcher {
       requested.set(key, offset);
       this.inFlight.add(key);
     }
+    this.busyLeaders.add(node);
     const outcome = await this.consumer
       .fetch({
         node,
@@ -232,8 +252,14 @@ export class PartitionFetcher {
       .then(
         (response) => ({ response, error: undefined }),
         (error: unknown) => ({ response: fetchResponseOf(error), error }),
-      );
-    if (epoch !== this.epoch || this.stopped) return;
+      )
+      .finally(() => {
+        this.busyLeaders.delete(node);
+      });
+    if (epoch !== this.epoch || this.stopped) {
+      this.notify();
+      return;
+    }
     for (const key of requested.keys()) this.inFlight.delete(key);
     // No response: every partition failed. A partition answered with an error code backs off
     // too (after a metadata refresh), without counting as a failed fetch.
