@@ -285,6 +285,7 @@ class KafkaCluster {
       // retry the UNKNOWN_TOPIC_OR_PARTITION of a node that has not applied the topic yet.
       await admin.createTopics({
         topics: [{ topic: READY_TOPIC, numPartitions: this.nodes.length, replicationFactor: rf }],
+        waitForLeaders: false,
         timeout: remaining(deadline),
       });
     });

@@ -19,6 +19,7 @@ export async function ensureTopics(admin: Admin, topics: readonly TopicSpec[]): 
   const missing = topics.filter(({ topic }) => !existing.has(topic));
   if (missing.length === 0) return [];
   await admin.createTopics({
+    waitForLeaders: false,
     topics: missing.map(({ topic, numPartitions, replicationFactor }) => ({
       topic,
       numPartitions: numPartitions ?? -1,
