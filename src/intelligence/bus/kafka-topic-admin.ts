@@ -10,24 +10,29 @@ export interface TopicSpec {
 
 /**
  * Creates the topics that do not exist yet (existing topics are left as they are) and waits
- * until every partition of the new ones has a leader. Not kafkajs's `waitForLeaders`: on a
- * cluster it asks the controller right after the create, and a broker that has not applied the
- * new topic yet answers UNKNOWN_TOPIC_OR_PARTITION, which it does not retry.
+ * until every partition of the new ones has a leader. kafkajs's `waitForLeaders` asks the
+ * controller right after the create; on a cluster, a node that has not applied the new topic
+ * yet answers UNKNOWN_TOPIC_OR_PARTITION, which it does not retry: then the leaders are
+ * waited for here.
  */
 export async function ensureTopics(admin: Admin, topics: readonly TopicSpec[]): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter(({ topic }) => !existing.has(topic));
   if (missing.length === 0) return [];
-  await admin.createTopics({
-    waitForLeaders: false,
-    topics: missing.map(({ topic, numPartitions, replicationFactor }) => ({
-      topic,
-      numPartitions: numPartitions ?? -1,
-      replicationFactor: replicationFactor ?? -1,
-    })),
-  });
   const names = missing.map(({ topic }) => topic);
-  await waitForLeaders(names, (given) => describePartitions(admin, given));
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map(({ topic, numPartitions, replicationFactor }) => ({
+        topic,
+        numPartitions: numPartitions ?? -1,
+        replicationFactor: replicationFactor ?? -1,
+      })),
+    });
+  } catch (error) {
+    if ((error as { type?: unknown } | null)?.type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+    await waitForLeaders(names, (given) => describePartitions(admin, given));
+  }
   return names;
 }
 
