@@ -68,10 +68,7 @@ describe('fault: cluster-failover', () => {
           // too. Coordinator kills measure the consumers alone (their 5 s target): a handler
           // waiting on a publish to a dead leader would hold its partition up as well.
           const echo = COORDINATOR_ROLES.includes(role) ? undefined : `${scenario.topic}.echo`;
-          // Eight handlers per partition (in key order): their publishes share produce requests,
-          // so handling keeps up with the producer on a loaded machine.
-          const env: Record<string, string> =
-            echo === undefined ? {} : { ECHO_TOPIC: echo, CONCURRENCY: '8' };
+          const env: Record<string, string> = echo === undefined ? {} : { ECHO_TOPIC: echo };
           await scenario.createTopic();
           await nodes.waitForIsr(scenario.topic, 3, 30_000);
           if (echo !== undefined) {
