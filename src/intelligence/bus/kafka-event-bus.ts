@@ -11,6 +11,7 @@ import type { OutgoingMessage } from './bus-message.interface.js';
 import { pinningPartitioner, sendAcknowledged } from './kafka-acknowledged-send.js';
 import { BusNotConnectedError } from './bus.errors.js';
 import { KafkaBusBase } from './kafka-bus-base.js';
+import { RenewingProducer } from './kafka-renewing-producer.js';
 import type { KafkaBusOptions } from './kafka-bus.options.js';
 import type { KafkaClientSession } from './kafka-bus-state.js';
 import { kafkaLogCreator } from './kafka-log-creator.js';
@@ -49,7 +50,25 @@ export class KafkaEventBus extends KafkaBusBase<KafkaSubscription> {
 
   async connect(): Promise<void> {
     if (this.state.isConnected) return;
-    const producer = this.kafka.producer({
+    const producer = this.newProducer();
+    const admin = this.kafka.admin();
+    try {
+      await producer.connect();
+      await admin.connect();
+    } catch (error) {
+      await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+      throw this.state.connectFailed(error, classifyKafkaFailure(error, this.state.security));
+    }
+    const producers = new RenewingProducer(
+      producer,
+      () => this.newProducer(),
+      this.options.idempotent ?? true,
+    );
+    this.state.opened(this.session(producers, admin));
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({
       idempotent: this.options.idempotent ?? true,
       createPartitioner: pinningPartitioner,
       // 0.3 s doubling to 5 s: the default 5 retries span ~9 s, long enough for a partition
@@ -60,15 +79,6 @@ export class KafkaEventBus extends KafkaBusBase<KafkaSubscription> {
         maxRetryTime: 5_000,
       },
     });
-    const admin = this.kafka.admin();
-    try {
-      await producer.connect();
-      await admin.connect();
-    } catch (error) {
-      await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
-      throw this.state.connectFailed(error, classifyKafkaFailure(error, this.state.security));
-    }
-    this.state.opened(this.session(producer, admin));
   }
 
   /** A reader on clients of its own (see `KafkaTopicReader`). */
@@ -79,17 +89,26 @@ export class KafkaEventBus extends KafkaBusBase<KafkaSubscription> {
     return Promise.resolve(new KafkaTopicReader(this.kafka, this.options.clientId, this.sanitizer));
   }
 
-  private session(producer: Producer, admin: Admin): KafkaClientSession<KafkaSubscription> {
+  private session(
+    producers: RenewingProducer,
+    admin: Admin,
+  ): KafkaClientSession<KafkaSubscription> {
     return {
       send: (topic, messages) =>
-        sendAcknowledged(messages.map(toKafkaMessage), (pending) =>
-          producer.send({
-            topic,
-            acks: -1,
-            compression:
-              this.options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-            messages: pending,
-          }),
+        producers.run(
+          (producer) =>
+            sendAcknowledged(messages.map(toKafkaMessage), (pending) =>
+              producer.send({
+                topic,
+                acks: -1,
+                compression:
+                  this.options.compression === 'gzip'
+                    ? CompressionTypes.GZIP
+                    : CompressionTypes.None,
+                messages: pending,
+              }),
+            ),
+          isTooLarge,
         ),
       createTopics: (topics) => ensureTopics(admin, topics),
       pinLatestStart: (groupId, topics) => pinLatestStart(admin, groupId, topics),
@@ -108,7 +127,7 @@ export class KafkaEventBus extends KafkaBusBase<KafkaSubscription> {
           this.sanitizer,
         ),
       close: async () => {
-        await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+        await Promise.allSettled([producers.close(), admin.disconnect()]);
       },
     };
   }
