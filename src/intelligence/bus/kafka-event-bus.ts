@@ -111,7 +111,7 @@ export class KafkaEventBus extends KafkaBusBase<KafkaSubscription> {
           isTooLarge,
         ),
       createTopics: (topics) => ensureTopics(admin, topics),
-      pinLatestStart: (groupId, topics) => pinLatestStart(admin, groupId, topics),
+      pinLatestStart: (groupId, topics) => pinLatestStart(this.kafka, admin, groupId, topics),
       describePartitions: (topics) => describePartitions(admin, topics),
       member: (groupId, topics, handler, options, settings) =>
         new KafkaSubscription(
