@@ -23,6 +23,7 @@ import {
   historyEntry,
   originOf,
   readRetryState,
+  retryGroupId,
   retryTierTopic,
   toRetryTier,
   type RetryHistoryEntry,
@@ -181,11 +182,12 @@ export class MessageDelivery {
     if (tracked?.pending) return Promise.resolve(this.handOver(run, tracked, tracked.pending));
     const attempt = (tracked?.attempts ?? retry?.attempt ?? 0) + 1;
     const succeeded = tracked?.succeeded ?? (retry ? this.notRetried(retry) : undefined);
-    const outcome = this.engine.handle(
-      retry ? asOriginal(message, retry.origin) : message,
-      attempt,
-      succeeded,
-    );
+    const outcome = retry
+      ? this.engine.handle(asOriginal(message, retry.origin), attempt, succeeded, {
+          message,
+          groupId: retryGroupId(this.config.groupId),
+        })
+      : this.engine.handle(message, attempt, succeeded);
     if (outcome instanceof Promise) {
       return outcome.then((settled) =>
         settledAck(this.decide(run, tracked, succeeded, attempt, settled)),

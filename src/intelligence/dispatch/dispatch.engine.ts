@@ -18,7 +18,7 @@ import { MessageTracing } from '../tracing/message-tracing.js';
 import type { ConsumeTrace, TraceParent } from '../tracing/message-trace.interface.js';
 import type { TransactionRunner } from './dispatch-context.interface.js';
 import type { HandlerDefinition } from './handler-definition.interface.js';
-import type { Dispatcher } from '../delivery/dispatcher.js';
+import type { Dispatcher, ReceivedFrom } from '../delivery/dispatcher.js';
 import { HandlerWatch } from '../delivery/handler-watch.js';
 import { IdempotencyCheck } from '../delivery/idempotency-check.js';
 import type { IdempotencyScope, IdempotencyStore } from '../delivery/idempotency-store.js';
@@ -185,13 +185,15 @@ export class DispatchEngine implements Dispatcher {
     message: BusMessage,
     attempt: number,
     succeeded: ReadonlySet<string> = NO_SUCCESSES,
+    received?: ReceivedFrom,
   ): DispatchOutcome | Promise<DispatchOutcome> {
     const table = this.table;
     if (!table) throw new DispatchEngineStateError('The dispatch engine is not loaded');
-    const { groupId } = this.config;
+    const consumed = received?.message ?? message;
+    const groupId = received?.groupId ?? this.config.groupId;
     const headerType = message.headers[HEADERS.eventType];
     if (!table.accepts(message.topic, headerType)) {
-      const trace = this.tracing.startConsume(message, groupId, attempt);
+      const trace = this.tracing.startConsume(consumed, groupId, attempt);
       return this.counted(
         message.topic,
         false,
@@ -203,13 +205,13 @@ export class DispatchEngine implements Dispatcher {
     }
     const decoded = decodeMessage(message);
     if (!decoded.ok) {
-      const trace = this.tracing.startConsume(message, groupId, attempt);
+      const trace = this.tracing.startConsume(consumed, groupId, attempt);
       const { reason, detail } = decoded;
       const outcome = this.traced(trace, { status: 'invalid_message', reason, detail }, detail);
       return this.counted(message.topic, true, outcome);
     }
     const event = decoded.event;
-    const trace = this.tracing.startConsume(message, groupId, attempt, event.envelopeId);
+    const trace = this.tracing.startConsume(consumed, groupId, attempt, event.envelopeId);
     const handlers = table.match(message.topic, event.eventType);
     if (handlers.length === 0) {
       return this.counted(message.topic, true, this.traced(trace, { status: 'no_handler', event }));
