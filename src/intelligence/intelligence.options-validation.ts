@@ -7,8 +7,15 @@ import {
 } from './intelligence.options.js';
 
 const positiveInt = z.number().int().positive();
+/** The longest delay Node's timers take: a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+const timerMessage = `must be at most ${String(MAX_TIMER_MS)} ms (about 24.8 days), the longest timer Node.js can set`;
+/** A duration in ms that a timer waits: a positive integer a `setTimeout` can hold. */
+const durationMs = positiveInt.max(MAX_TIMER_MS, timerMessage);
+/** As `durationMs`, 0 allowed. */
+const durationOrZeroMs = z.number().int().min(0).max(MAX_TIMER_MS, timerMessage);
 const backoff = z
-  .object({ initialMs: positiveInt, maxMs: positiveInt })
+  .object({ initialMs: durationMs, maxMs: durationMs })
   .refine((value) => value.maxMs >= value.initialMs, { error: 'maxMs must be >= initialMs' });
 /** `dispatch.retry`, and a handler's own `retry`. */
 export const retryPolicySchema = z.discriminatedUnion(
@@ -17,7 +24,7 @@ export const retryPolicySchema = z.discriminatedUnion(
     z.object({ mode: z.literal('in-place') }),
     z.object({
       mode: z.literal('topics'),
-      delaysMs: z.array(positiveInt).min(1, 'needs at least one tier').max(20),
+      delaysMs: z.array(durationMs).min(1, 'needs at least one tier').max(20),
     }),
   ],
   { error: "must be { mode: 'in-place' } or { mode: 'topics', delaysMs: [ms, ...] }" },
@@ -49,18 +56,18 @@ const kafkaBus = z.looseObject({
   brokers: z.array(broker).min(1),
   clientId: z.string().min(1).optional(),
   groupId: z.string().min(1).optional(),
-  connectionTimeoutMs: positiveInt.optional(),
+  connectionTimeoutMs: durationMs.optional(),
   connectRetries: z.number().int().min(0).optional(),
   consumerRetries: z.number().int().min(0).optional(),
   publishRetries: z.number().int().min(0).optional(),
-  sessionTimeoutMs: positiveInt.optional(),
-  heartbeatIntervalMs: positiveInt.optional(),
-  commitIntervalMs: positiveInt.optional(),
-  fetchMaxWaitMs: positiveInt.optional(),
+  sessionTimeoutMs: durationMs.optional(),
+  heartbeatIntervalMs: durationMs.optional(),
+  commitIntervalMs: durationMs.optional(),
+  fetchMaxWaitMs: durationMs.optional(),
   partitionsConsumedConcurrently: positiveInt.optional(),
   maxBufferedPerPartition: positiveInt.optional(),
   defaultPartitions: positiveInt.optional(),
-  clusterWatchMs: z.number().int().min(0).optional(),
+  clusterWatchMs: durationOrZeroMs.optional(),
   compression: z.enum(['none', 'gzip']).optional(),
   sasl: sasl.optional(),
 });
@@ -82,7 +89,7 @@ const schema = z.object({
     .optional(),
   groupId: z.string().min(1).optional(),
   introspection: z
-    .object({ enabled: z.boolean().optional(), heartbeatIntervalMs: positiveInt.optional() })
+    .object({ enabled: z.boolean().optional(), heartbeatIntervalMs: durationMs.optional() })
     .optional(),
   dispatch: z
     .object({
@@ -90,7 +97,7 @@ const schema = z.object({
       backoff: backoff.optional(),
       deadLetter: z.union([z.boolean(), z.object({ topic: z.string().min(1) })]).optional(),
       concurrency: positiveInt.optional(),
-      handlerTimeoutMs: z.number().int().min(0).optional(),
+      handlerTimeoutMs: durationOrZeroMs.optional(),
       topicValidation: z.enum(['warn', 'reject', 'off']).optional(),
       startFrom: z.enum(['earliest', 'latest']).optional(),
       retry: retryPolicySchema.optional(),
@@ -104,8 +111,8 @@ const schema = z.object({
     .optional(),
   shutdown: z
     .object({
-      drainTimeoutMs: z.number().int().min(0).optional(),
-      disconnectTimeoutMs: z.number().int().positive().optional(),
+      drainTimeoutMs: durationOrZeroMs.optional(),
+      disconnectTimeoutMs: durationMs.optional(),
     })
     .optional(),
   tracing: z.object({ enabled: z.boolean().optional() }).optional(),

@@ -28,6 +28,36 @@ const bad: [string, unknown, string][] = [
   ['dispatch.handlerTimeoutMs', { serviceName: 's', dispatch: { handlerTimeoutMs: -1 } }, ''],
   ['instanceId', { serviceName: 's', instanceId: '' }, ''],
   [
+    'dispatch.retry.mode',
+    { serviceName: 's', dispatch: { retry: { mode: 'later' } } },
+    "mode: 'topics', delaysMs",
+  ],
+  [
+    'dispatch.retry.delaysMs',
+    { serviceName: 's', dispatch: { retry: { mode: 'topics', delaysMs: [] } } },
+    'at least one tier',
+  ],
+  [
+    'dispatch.retry.delaysMs.1',
+    { serviceName: 's', dispatch: { retry: { mode: 'topics', delaysMs: [1000, 0] } } },
+    '',
+  ],
+  [
+    'dispatch.retry.delaysMs.0',
+    { serviceName: 's', dispatch: { retry: { mode: 'topics', delaysMs: [2 ** 31] } } },
+    'longest timer Node.js can set',
+  ],
+  [
+    'dispatch.backoff.maxMs',
+    { serviceName: 's', dispatch: { backoff: { initialMs: 100, maxMs: 30 * 86_400_000 } } },
+    'longest timer',
+  ],
+  [
+    'shutdown.drainTimeoutMs',
+    { serviceName: 's', shutdown: { drainTimeoutMs: Number.MAX_SAFE_INTEGER } },
+    'longest timer',
+  ],
+  [
     'bus.sasl.password',
     {
       serviceName: 's',
