@@ -64,8 +64,8 @@ export function deadLetterId(topic: string, partition: number, offset: string): 
 /**
  * The entry of a message read from a dead-letter topic, without payload and replay state;
  * `undefined` when it is not a dead letter (no readable `original_topic`, `original_partition`
- * and `original_offset`). Reasons are sanitized again: not every producer of a dead-letter
- * topic is this module.
+ * and `original_offset`). Every free-text header is sanitized (reasons again): not every
+ * producer of a dead-letter topic is this module.
  */
 export function toDeadLetterEntry(
   message: BusMessage,
@@ -90,14 +90,14 @@ export function toDeadLetterEntry(
       offset,
       ...(produced === undefined ? {} : { timestamp: produced }),
     },
-    ...(h.consumer_group ? { consumerGroup: h.consumer_group } : {}),
-    ...(h.failure_class ? { failureClass: h.failure_class } : {}),
+    ...(h.consumer_group ? { consumerGroup: sanitizer.sanitize(h.consumer_group) } : {}),
+    ...(h.failure_class ? { failureClass: sanitizer.sanitize(h.failure_class) } : {}),
     ...(h.failure_reason ? { failureReason: sanitizer.sanitize(h.failure_reason) } : {}),
     failedAt: isoOrUndefined(h.failure_timestamp) ?? msToIso(message.timestamp) ?? '',
     ...(Number.isSafeInteger(attempts) && attempts > 0 ? { attempts } : {}),
-    ...(h.correlation_id ? { correlationId: h.correlation_id } : {}),
+    ...(h.correlation_id ? { correlationId: sanitizer.sanitize(h.correlation_id) } : {}),
     ...(retryHistory ? { retryHistory } : {}),
-    ...(h.replayed_from ? { replayedFrom: h.replayed_from } : {}),
+    ...(h.replayed_from ? { replayedFrom: sanitizer.sanitize(h.replayed_from) } : {}),
   };
 }
 
@@ -130,10 +130,10 @@ function readRetryHistory(
     .map((item) => ({
       ...numberField(item, 'attempt'),
       ...numberField(item, 'tier'),
-      ...textField(item, 'topic'),
-      ...textField(item, 'failureClass'),
-      ...(typeof item.reason === 'string' ? { reason: sanitizer.sanitize(item.reason) } : {}),
-      ...textField(item, 'at'),
+      ...textField(item, 'topic', sanitizer),
+      ...textField(item, 'failureClass', sanitizer),
+      ...textField(item, 'reason', sanitizer),
+      ...textField(item, 'at', sanitizer),
     }));
 }
 
@@ -145,12 +145,15 @@ function numberField<K extends 'attempt' | 'tier'>(
   return typeof value === 'number' ? ({ [name]: value } as Record<K, number>) : {};
 }
 
-function textField<K extends 'topic' | 'failureClass' | 'at'>(
+function textField<K extends 'topic' | 'failureClass' | 'reason' | 'at'>(
   item: Record<string, unknown>,
   name: K,
+  sanitizer: LogSanitizer,
 ): Partial<Record<K, string>> {
   const value = item[name];
-  return typeof value === 'string' ? ({ [name]: value } as Record<K, string>) : {};
+  return typeof value === 'string'
+    ? ({ [name]: sanitizer.sanitize(value) } as Record<K, string>)
+    : {};
 }
 
 function isoOrUndefined(text: string | undefined): string | undefined {

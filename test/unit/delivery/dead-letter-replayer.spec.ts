@@ -93,6 +93,47 @@ describe('DeadLetterReplayer on the embedded bus', () => {
     }
   };
 
+  it('sanitizes every text header of a dead letter some other producer wrote', async () => {
+    const secret = (field: string) => `${field} token=abc123-secret-${field}`;
+    const written = letter({ topic, offset: '7' });
+    await bus.publish(DLQ, {
+      ...written,
+      headers: {
+        ...written.headers,
+        consumer_group: secret('group'),
+        failure_class: secret('class'),
+        correlation_id: secret('correlation'),
+        replayed_from: secret('replayed'),
+        retry_history: JSON.stringify([
+          {
+            attempt: 1,
+            topic: secret('topic'),
+            failureClass: secret('hclass'),
+            reason: secret('reason'),
+            at: secret('at'),
+          },
+        ]),
+      },
+    });
+
+    const [entry] = await replayer.list();
+
+    const shown = JSON.stringify(entry);
+    expect(shown).not.toContain('abc123-secret');
+    for (const field of [
+      'group',
+      'class',
+      'correlation',
+      'replayed',
+      'topic',
+      'hclass',
+      'reason',
+      'at',
+    ]) {
+      expect(shown).toContain(`${field} token=`);
+    }
+  });
+
   it('lists dead letters with their provenance, and payloads only when asked', async () => {
     const binary = Buffer.from([0xc3, 0x28, 0xff]);
     await bus.publishBatch(DLQ, [
