@@ -7,7 +7,9 @@ import { DEAD_LETTER_HEADERS } from '../../../src/intelligence/delivery/dead-let
 import { DeadLetterReplayer } from '../../../src/intelligence/delivery/dead-letter-replayer.js';
 import { PermanentHandlerError } from '../../../src/intelligence/delivery/dispatch-outcome.interface.js';
 import { IntelligenceHandler } from '../../../src/intelligence/dispatch/intelligence-handler.decorator.js';
+import type { DispatchContext } from '../../../src/intelligence/dispatch/dispatch-context.interface.js';
 import { IntelligenceNode } from '../../../src/intelligence/dispatch/intelligence-node.decorator.js';
+import type { IntelligenceEvent } from '../../../src/intelligence/wire/intelligence-event.interface.js';
 import { resolveIntelligenceConfig } from '../../../src/intelligence/intelligence.config.js';
 import { DispatchApps } from '../../support/dispatch-app.js';
 import {
@@ -149,6 +151,63 @@ describe.each(['kafkajs', 'platformatic'] as const)(
       } finally {
         await original.stop();
       }
+    }, 90_000);
+
+    it('replays a message that used up its attempts with a fresh count: its handler sees attempt 1', async () => {
+      const { topic, groupId } = await freshTopic(`replay-fresh-${client}`, { committed: false });
+      const deadLetters = `onex.dlq.test.replay-fresh-${randomUUID().slice(0, 8)}.v1`;
+      await createTopics([deadLetters]);
+      const seen: { attempt: number; replayedFrom: string | undefined }[] = [];
+      let healed = false;
+
+      @IntelligenceNode({ name: `flaky-${client}`, kind: 'compute', version: '1.0.0' })
+      @Injectable()
+      class Flaky {
+        @IntelligenceHandler(topic)
+        handle(event: IntelligenceEvent, ctx: DispatchContext): void {
+          seen.push({ attempt: ctx.attempt, replayedFrom: event.headers.replayed_from });
+          if (!healed) throw new Error('the ledger service is down');
+        }
+      }
+
+      await producer.send(topic, [envelopeMessage(topic, { order: 'f' }, 'key-f').message]);
+      await apps.start({
+        groupId,
+        providers: [Flaky],
+        bus: { client },
+        dispatch: {
+          maxAttempts: 3,
+          backoff: { initialMs: 20, maxMs: 20 },
+          deadLetter: { topic: deadLetters },
+        },
+      });
+      const replayer = new DeadLetterReplayer(
+        bus,
+        resolveIntelligenceConfig({
+          serviceName: 'replay-fresh',
+          dispatch: { deadLetter: { topic: deadLetters } },
+        }),
+      );
+      const selection = { topics: [deadLetters], originalTopic: topic };
+      await waitFor(
+        async () => (await replayer.list(selection)).length === 1,
+        'the dead letter after three attempts',
+        30_000,
+        500,
+      );
+      const [entry] = await replayer.list(selection);
+      expect(entry).toMatchObject({ attempts: 3, failureClass: 'Error', consumerGroup: groupId });
+      expect(seen.map((run) => run.attempt)).toEqual([1, 2, 3]);
+
+      healed = true;
+      const report = await replayer.replay(selection);
+
+      expect(report.sent).toHaveLength(1);
+      await waitFor(() => seen.length === 4, 'the replay handled');
+      expect(seen[3]).toEqual({ attempt: 1, replayedFrom: entry?.id });
+      await pause(500);
+      expect(seen).toHaveLength(4);
+      expect(await replayer.list(selection)).toHaveLength(1);
     }, 90_000);
   },
 );
