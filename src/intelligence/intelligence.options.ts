@@ -34,7 +34,7 @@ export interface IntrospectionOptions {
  * How a message whose handler failed transiently is tried again. `in-place`: redelivered on
  * its own partition after a backoff, which pauses that partition (right for short backoffs).
  * `topics`: acknowledged on its topic and handed to the group's retry tier topics, one per
- * delay (`onex.retry.<group>.<delay>ms.v1`), run again once due, then dead-lettered after
+ * delay (`onex.cmd.<group>.retry-<delay>ms.v1`), run again once due, then dead-lettered after
  * the last tier with its history. Later messages of its partition do not wait, so a retried
  * message falls behind later messages of its key.
  */

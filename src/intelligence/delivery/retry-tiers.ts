@@ -54,9 +54,11 @@ export interface RetryState {
 }
 
 /**
- * The tier topic of a group's retries with `delayMs`: `onex.retry.<group>.<delay>ms.v1`, the
- * group in lowercase with anything but letters, digits and dashes made a dash. One topic per
- * delay, so the due times of each partition only grow and a partition waits only for its head.
+ * The tier topic of a group's retries with `delayMs`: `onex.cmd.<group>.retry-<delay>ms.v1`,
+ * the group in lowercase with anything but letters, digits and dashes made a dash. Of the
+ * platform's form: a tier message is a command to the group's retry consumers (run these
+ * handlers again when due), whatever the original's kind. One topic per delay, so the due
+ * times of each partition only grow and a partition waits only for its head.
  */
 export function retryTierTopic(groupId: string, delayMs: number): string {
   const slug =
@@ -64,7 +66,7 @@ export function retryTierTopic(groupId: string, delayMs: number): string {
       .toLowerCase()
       .replace(/[^a-z0-9-]+/g, '-')
       .replace(/^-+|-+$/g, '') || 'group';
-  return `onex.retry.${slug}.${String(delayMs)}ms.v1`;
+  return `onex.cmd.${slug}.retry-${String(delayMs)}ms.v1`;
 }
 
 /** The consumer group of a group's retry consumers (apart: its members subscribe to other topics). */

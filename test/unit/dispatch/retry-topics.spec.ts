@@ -4,6 +4,7 @@ import type { TestingModule } from '@nestjs/testing';
 import type { OutgoingMessage } from '../../../src/intelligence/bus/bus-message.interface.js';
 import { MessageDelivery } from '../../../src/intelligence/delivery/message.delivery.js';
 import { retryTierTopic } from '../../../src/intelligence/delivery/retry-tiers.js';
+import { parseTopic } from '../../../src/intelligence/wire/topic-name.js';
 import type { DispatchContext } from '../../../src/intelligence/dispatch/dispatch-context.interface.js';
 import { IntelligenceHandler } from '../../../src/intelligence/dispatch/intelligence-handler.decorator.js';
 import { IntelligenceNode } from '../../../src/intelligence/dispatch/intelligence-node.decorator.js';
@@ -70,6 +71,14 @@ class BadRetryNode {
   }
 }
 
+@Injectable()
+class OverlongRetryNode {
+  @IntelligenceHandler(IN, { retry: { mode: 'topics', delaysMs: [1000, 2 ** 31] } })
+  handle(): void {
+    // never runs: discovery rejects the option (Node would fire the timer after 1 ms)
+  }
+}
+
 describe('retry topics on the embedded bus', () => {
   let app: TestingModule | undefined;
   let bus: FaultyBus;
@@ -105,6 +114,18 @@ describe('retry topics on the embedded bus', () => {
   afterEach(async () => {
     await app?.close();
     app = undefined;
+  });
+
+  it('names tier topics in the platform form, a command to the group, one per delay', () => {
+    const tier = retryTierTopic('Omni.Hooks_v2', 10_000);
+    expect(tier).toBe('onex.cmd.omni-hooks-v2.retry-10000ms.v1');
+    expect(parseTopic(tier)).toEqual({
+      kind: 'cmd',
+      producer: 'omni-hooks-v2',
+      eventName: 'retry-10000ms',
+      version: 1,
+    });
+    expect(retryTierTopic('--', 500)).toBe('onex.cmd.group.retry-500ms.v1');
   });
 
   it('runs a message failing twice again from tier 1 and tier 2, while later messages of its key flow', async () => {
@@ -216,29 +237,40 @@ describe('retry topics on the embedded bus', () => {
       headers: { retry_group: GROUP, retry_tier: 'one', retry_history: '{"broken": ' },
     };
     await bus.publish(retryTierTopic(GROUP, 60), broken);
-    await waitFor(() => on('onex.dlq.events.v1').length === 1, 'dead letter');
-    const letter = on('onex.dlq.events.v1')[0]?.message;
+    // No original topic to go by: the dead letters of the tier's kind (a command).
+    await waitFor(() => on('onex.dlq.commands.v1').length === 1, 'dead letter');
+    const letter = on('onex.dlq.commands.v1')[0]?.message;
     expect(letter?.headers?.failure_class).toBe('InvalidRetryHeaders');
     expect(letter?.headers?.failure_reason).toMatch(/retry_tier.*retry_history/);
     expect(letter?.headers?.failure_reason).not.toContain('JSON');
     expect(String(letter?.value)).toBe('{"not":"checked"}');
   });
 
-  it('rejects a handler retry option that is not valid, naming the handler and field', async () => {
-    const bad = await compileIntelligenceApp(
-      {
-        serviceName: 'tiers',
-        bus: new FaultyBus(),
-        introspection: { enabled: false },
-        wiring: { retry: false },
-      },
-      { providers: [BadRetryNode] },
-    );
-    await bad.init();
-    const result = bad.get(IntelligenceRuntime).status().lastResult;
-    expect(result?.error).toMatch(
+  it.each([
+    [
+      BadRetryNode,
       /BadRetryNode\.handle ← onex\.cmd\.test\.tiered-work\.v1: option "retry\.delaysMs" needs at least one tier/,
-    );
-    await bad.close();
-  });
+    ],
+    [
+      OverlongRetryNode,
+      /OverlongRetryNode\.handle ← .*: option "retry\.delaysMs\.1" must be at most 2147483647 ms/,
+    ],
+  ])(
+    'rejects a handler retry option that is not valid, naming the handler and field (%p)',
+    async (node, problem) => {
+      const bad = await compileIntelligenceApp(
+        {
+          serviceName: 'tiers',
+          bus: new FaultyBus(),
+          introspection: { enabled: false },
+          wiring: { retry: false },
+        },
+        { providers: [node] },
+      );
+      await bad.init();
+      const result = bad.get(IntelligenceRuntime).status().lastResult;
+      expect(result?.error).toMatch(problem);
+      await bad.close();
+    },
+  );
 });
