@@ -210,6 +210,35 @@ export function describePartitionWork(name: string, harness: PartitionWorkHarnes
       expect(seen.sort()).toEqual(['new-1', 'new-2', 'new-3']);
     });
 
+    it('writes every message of batch publishes in flight together to one partition', async () => {
+      const bus = await connected();
+      const topic = uniqueTopic('concurrent-batches');
+      await createTopics([topic], 1);
+      // Same-sized batches at once: sequence numbers shared between requests in flight would
+      // make the broker acknowledge all but one of them as duplicates, writing nothing.
+      const batches = Array.from({ length: 24 }, (_, b) =>
+        Array.from({ length: 1 + (b % 3) }, (_, m) => ({
+          key: 'k',
+          value: `b${String(b)}-m${String(m)}`,
+        })),
+      );
+      await Promise.all(batches.map((batch) => bus.publishBatch(topic, batch)));
+      const seen: string[] = [];
+      await bus.subscribe(
+        [topic],
+        uniqueGroup('concurrent-batches'),
+        (message) => {
+          seen.push(message.value?.toString() ?? '');
+          return Promise.resolve();
+        },
+        { fromBeginning: true },
+      );
+      const all = batches.flat().map(({ value }) => value);
+      await waitFor(() => seen.length >= all.length, 'every published message consumed', 30_000);
+      await sleep(500);
+      expect([...seen].sort()).toEqual([...all].sort());
+    });
+
     harness.more?.({ connected, producer: () => producer });
   });
 }

@@ -47,6 +47,8 @@ export function createBusProducer(
 
 /** Idempotent producers whose sequence numbers must be renewed before their next send. */
 const stale = new WeakSet<BusProducer>();
+/** The last send of each idempotent producer, settled either way. */
+const lastSend = new WeakMap<BusProducer, Promise<void>>();
 
 /**
  * Sends `messages` to `topic`, acknowledged by every in-sync replica. The client retries a
@@ -59,8 +61,32 @@ const stale = new WeakSet<BusProducer>();
  * partition written by a request that failed elsewhere would hand its next messages the
  * sequence numbers of those already written, and the broker would acknowledge them as
  * duplicates without writing them.
+ *
+ * An idempotent producer sends one request at a time (the next waits until the last
+ * settled): @platformatic/kafka 1.x takes a partition's sequence numbers when it builds a
+ * request and advances them only when the response comes, so two sends in flight to one
+ * partition carry the same numbers, and the broker acknowledges the second as a duplicate of
+ * the first without writing it (or refuses it as out of order). Concurrent single publishes
+ * still share requests (`ProduceBatcher`).
  */
-export async function sendBatch(
+export function sendBatch(
+  producer: BusProducer,
+  topic: string,
+  messages: readonly OutgoingMessage[],
+  idempotent: boolean,
+): Promise<void> {
+  if (!idempotent) return sendRenewing(producer, topic, messages, false);
+  const sent = (lastSend.get(producer) ?? Promise.resolve()).then(() =>
+    sendRenewing(producer, topic, messages, true),
+  );
+  lastSend.set(
+    producer,
+    sent.catch(() => undefined),
+  );
+  return sent;
+}
+
+async function sendRenewing(
   producer: BusProducer,
   topic: string,
   messages: readonly OutgoingMessage[],
