@@ -44,9 +44,14 @@ function clusterProps(nodes) {
     'transaction.state.log.min.isr': minIsr,
     'share.coordinator.state.topic.replication.factor': rf,
     'share.coordinator.state.topic.min.isr': minIsr,
-    // One leader per node for a default topic; the internal topics keep broker.mjs's single
-    // partition (fast lazy creation, and one group coordinator for all groups).
+    // One leader per node for a default topic. The offsets topic gets two partitions per node,
+    // so groups have coordinators on different nodes and a test can pick a group whose
+    // coordinator is not the quorum leader (broker.mjs keeps one partition: one coordinator).
     'num.partitions': nodes,
+    'offsets.topic.num.partitions': 2 * nodes,
+    // A restarted node takes its preferred leaderships back within seconds (Kafka checks every
+    // 300 s), so one kill's leadership moves do not pile every role onto one node for the next.
+    'leader.imbalance.check.interval.seconds': 5,
     'group.initial.rebalance.delay.ms': 0,
     // The active controller fences a node (moves its leaderships, drops it from every ISR) once
     // its broker session lapses. Kafka's 9 s / 2 s would make each kill -9 cost ~9 s before a new

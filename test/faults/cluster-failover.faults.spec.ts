@@ -15,6 +15,8 @@ const DOWN_MS = 8_000;
 const COORDINATOR_RECOVERY_MS = 10_000;
 /** Partition- and quorum-leader kills: a new leader needs the dead node fenced (3 s session). */
 const LEADER_RECOVERY_MS = 15_000;
+/** How often each worker publishes its tick to every echo partition. */
+const ECHO_TICK_MS = 200;
 /** The restarted node back in every partition's ISR this soon. */
 const REJOIN_BOUND_MS = 60_000;
 
@@ -68,7 +70,18 @@ describe('fault: cluster-failover', () => {
           // too. Coordinator kills measure the consumers alone (their 5 s target): a handler
           // waiting on a publish to a dead leader would hold its partition up as well.
           const echo = COORDINATOR_ROLES.includes(role) ? undefined : `${scenario.topic}.echo`;
-          const env: Record<string, string> = echo === undefined ? {} : { ECHO_TOPIC: echo };
+          // Eight handlers per partition keep up with the producer on a loaded machine; the
+          // workers' own ticks keep a publish in flight to every echo partition, so a leader
+          // kill stalls one whatever the handlers are doing at the time.
+          const env: Record<string, string> =
+            echo === undefined
+              ? {}
+              : { ECHO_TOPIC: echo, CONCURRENCY: '8', ECHO_TICK_MS: String(ECHO_TICK_MS) };
+          if (COORDINATOR_ROLES.includes(role)) {
+            scenario.useGroup(
+              await groupNotCoordinatedBy(nodes, await nodes.quorumLeader(), scenario.groupId),
+            );
+          }
           await scenario.createTopic();
           await nodes.waitForIsr(scenario.topic, 3, 30_000);
           if (echo !== undefined) {
@@ -224,7 +237,13 @@ async function pick(
   let victim: number;
   if (COORDINATOR_ROLES.includes(role)) victim = coordinator;
   else if (role === 'quorum-leader') victim = quorumLeader;
-  else victim = leaders.find((leader) => leader !== coordinator) ?? (leaders[0] as number);
+  else {
+    // A partition leader alone where one is: the other roles have scenarios of their own.
+    victim =
+      leaders.find((leader) => leader !== coordinator && leader !== quorumLeader) ??
+      leaders.find((leader) => leader !== coordinator) ??
+      (leaders[0] as number);
+  }
   const led = ALL_PARTITIONS.filter((partition) => leaders[partition] === victim);
   const roles = [
     ...(victim === coordinator ? ['coordinator'] : []),
@@ -232,6 +251,24 @@ async function pick(
     `leader of p${led.join(',p') || ' none'}`,
   ];
   return { victim, roles, led };
+}
+
+/**
+ * A group id, `base` or `base-<i>`, whose coordinator is not `quorumLeader`: a coordinator kill
+ * then measures the group's failover, not a controller election as well (the quorum leader's
+ * kill is a scenario of its own). `base` when no candidate is (every offsets partition led by
+ * the quorum leader): the scenario then holds the quorum leader's bound.
+ */
+async function groupNotCoordinatedBy(
+  nodes: ClusterHandle,
+  quorumLeader: number,
+  base: string,
+): Promise<string> {
+  for (let i = 0; i < 30; i++) {
+    const groupId = i === 0 ? base : `${base}-${String(i)}`;
+    if ((await nodes.groupCoordinator(groupId)) !== quorumLeader) return groupId;
+  }
+  return base;
 }
 
 /** The kinds of trouble the workers' health reported (`under-replicated`, `produce stalled`...). */

@@ -147,14 +147,15 @@ describe('cluster script: 3-node KRaft cluster', () => {
 
     const coordinator = await c.groupCoordinator(groupId);
     expect(c.liveIds()).toContain(coordinator);
-    // offsets.topic.num.partitions=1: every group lives on __consumer_offsets-0.
-    expect(await c.partitionLeader('__consumer_offsets', 0)).toBe(coordinator);
+    // The group lives on the offsets partition its id hashes to (two per node here).
+    const offsetsPartition = offsetsPartitionOf(groupId, 2 * c.liveIds().length);
+    expect(await c.partitionLeader('__consumer_offsets', offsetsPartition)).toBe(coordinator);
 
     await joiner.disconnect();
     consumer = undefined;
     const killedAt = now();
     await c.kill9(coordinator);
-    await c.waitForPartitionLeader('__consumer_offsets', 0, {
+    await c.waitForPartitionLeader('__consumer_offsets', offsetsPartition, {
       exclude: [coordinator],
       timeoutMs: FAILOVER_BOUND_MS,
     });
@@ -163,6 +164,13 @@ describe('cluster script: 3-node KRaft cluster', () => {
     expect(survivorsOf(coordinator)).toContain(successor);
   }, 150_000);
 });
+
+/** Kafka's partition of the offsets topic for a group: abs(Java hashCode of its id) % count. */
+function offsetsPartitionOf(groupId: string, partitions: number): number {
+  let hash = 0;
+  for (let i = 0; i < groupId.length; i++) hash = (Math.imul(31, hash) + groupId.charCodeAt(i)) | 0;
+  return (hash === -2147483648 ? 0 : Math.abs(hash)) % partitions;
+}
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -1,4 +1,11 @@
-import { Kafka, logLevel, Partitioners, type Consumer, type PartitionMetadata } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Admin,
+  type Consumer,
+  type PartitionMetadata,
+} from 'kafkajs';
 import { ensureTopics } from '../../../src/intelligence/bus/kafka-topic-admin.js';
 import { uniqueGroup } from '../../support/unique-names.js';
 import { waitFor } from '../../support/wait-for.js';
@@ -121,6 +128,23 @@ export async function readDeadLetters(
 }
 
 /**
+ * Each partition's end offset, asked again while a partition has no leader for a moment (the
+ * cluster moves leaderships back to a restarted node by itself): at most 15 s.
+ */
+async function endOffsets(admin: Admin, topic: string) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (error) {
+      const retriable = (error as { retriable?: unknown } | null)?.retriable === true;
+      if (!retriable || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+/**
  * The numbers `topic` really holds: read from the beginning to each partition's end (as the
  * brokers report it now) with a plain kafkajs consumer. Tells messages the producer was told
  * were written but that are not in the log apart from messages a consumer lost.
@@ -135,7 +159,7 @@ export async function numbersInTopic(
   await admin.connect();
   const ends = new Map<number, bigint>();
   try {
-    for (const { partition, high } of await admin.fetchTopicOffsets(topic)) {
+    for (const { partition, high } of await endOffsets(admin, topic)) {
       ends.set(partition, BigInt(high));
     }
   } finally {

@@ -9,8 +9,10 @@
 // SESSION_TIMEOUT_MS (30000, the library default), HEARTBEAT_INTERVAL_MS (1000),
 // DRAIN_TIMEOUT_MS (10000), HANDLE_MS (0), SLOW_KEY + SLOW_MS, TOPIC_PARTITIONS (6, for a topic
 // the bus creates itself), ECHO_TOPIC (each handled number is published there through
-// ctx.publish before it is journaled), LOG_LEVEL (error,warn), MAX_LIFETIME_MS (600000),
-// FAULTS_LIBRARY.
+// ctx.publish before it is journaled), ECHO_TICK_MS (0: off; else every so many ms, one
+// message to each echo partition through the bus, payload without `n`, the next tick only once
+// the last one settled: a publish is in flight whatever the handlers do, so a leader kill
+// always stalls one), LOG_LEVEL (error,warn), MAX_LIFETIME_MS (600000), FAULTS_LIBRARY.
 //
 // The journal gets ONE line per handled message, written synchronously at the end of the
 // handler on an fd opened for append, so a kill -9 loses nothing that was already handled:
@@ -32,6 +34,7 @@ const library = process.env.FAULTS_LIBRARY
   ? pathToFileURL(process.env.FAULTS_LIBRARY).href
   : new URL('../../../dist/intelligence/index.js', import.meta.url).href;
 const {
+  EventBus,
   IntelligenceHandler,
   IntelligenceModule,
   IntelligenceNode,
@@ -76,6 +79,9 @@ const slowKey = env.SLOW_KEY || undefined;
 const slowMs = int('SLOW_MS', 0);
 const topicPartitions = int('TOPIC_PARTITIONS', 6);
 const echoTopic = env.ECHO_TOPIC || undefined;
+const echoTickMs = int('ECHO_TICK_MS', 0);
+/** Keys whose murmur2 partitions (both clients' default) cover all 6 partitions of a topic. */
+const TICK_KEYS = Array.from({ length: 10 }, (_, i) => `tick-${String(i)}`);
 const maxLifetimeMs = int('MAX_LIFETIME_MS', 600_000);
 const logLevels = (env.LOG_LEVEL || 'error,warn').split(',').map((level) => level.trim());
 
@@ -214,3 +220,24 @@ const report = () => {
 };
 report();
 setInterval(report, 200).unref();
+
+if (echoTopic && echoTickMs > 0) {
+  const bus = app.get(EventBus);
+  let tick = 0;
+  let inFlight = false;
+  setInterval(() => {
+    if (inFlight || runtime.status().state !== 'wired') return;
+    inFlight = true;
+    tick += 1;
+    const value = JSON.stringify({ payload: { tick, worker } });
+    bus
+      .publishBatch(
+        echoTopic,
+        TICK_KEYS.map((key) => ({ key, value })),
+      )
+      .catch(() => undefined)
+      .finally(() => {
+        inFlight = false;
+      });
+  }, echoTickMs).unref();
+}

@@ -57,7 +57,7 @@ export type Production = Promise<{ report?: ProduceReport; error?: Error }>;
 export class Scenario {
   readonly dir: string;
   readonly topic: string;
-  readonly groupId: string;
+  groupId: string;
   readonly journals: Journals;
   readonly workers: FaultWorker[] = [];
   /** When the scenario began (its broker started, or its broker address was set). */
@@ -81,6 +81,12 @@ export class Scenario {
   get brokers(): string[] {
     if (!this.brokerList) throw new Error(`${this.name}: no broker address yet`);
     return this.brokerList;
+  }
+
+  /** The group the workers started from now on join (before the first of them starts). */
+  useGroup(groupId: string): void {
+    if (this.workers.length > 0) throw new Error(`${this.name}: workers joined ${this.groupId}`);
+    this.groupId = groupId;
   }
 
   /** Workers point here before a broker runs (headless-broker-down). */
