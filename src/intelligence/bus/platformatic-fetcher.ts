@@ -31,8 +31,8 @@ interface Position {
 
 const READ_COMMITTED = 1;
 const OFFSET_OUT_OF_RANGE = 1;
-/** A dead leader is replaced within seconds: its partitions look for the new one at least every second. */
-const RETRY: BackoffRange = { initialMs: 250, maxMs: 1_000 };
+/** A dead leader is replaced within seconds: its partitions look for the new one at least every 500 ms. */
+const RETRY: BackoffRange = { initialMs: 100, maxMs: 500 };
 
 const keyOf = (topic: string, partition: number) => `${topic}:${String(partition)}`;
 
