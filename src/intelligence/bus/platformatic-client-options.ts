@@ -13,17 +13,20 @@ export class UnsupportedSaslMechanismError extends Error {
   override name = 'UnsupportedSaslMechanismError';
 }
 
-/** The client retries a fetch on the node it was sent to; the fetcher re-reads the leaders. */
-const FETCH_RETRY_MS = 100;
+/**
+ * The client retries a fetch or produce on the node it was sent to; the fetcher and the
+ * publisher re-read the leaders themselves.
+ */
+const LEADER_RETRY_MS = 100;
 
 /**
  * Delay before the client's own retry of a failed request: 300 ms, doubling, at most 2 s. A
- * fetch is retried after 100 ms: the client sends it to the same node again, so a dead leader
- * would hold it for seconds, while `PartitionFetcher` backs off itself and asks fresh metadata
- * for the new leader.
+ * fetch or produce is retried after 100 ms: the client sends it to the same node again, so a
+ * dead leader would hold it for seconds, while `PartitionFetcher` and `sendBatch` back off
+ * themselves and ask fresh metadata for the new leader.
  */
 function retryDelay(_client: unknown, operation: string, attempt: number): number {
-  if (operation === 'fetch') return FETCH_RETRY_MS;
+  if (operation === 'fetch' || operation === 'produce') return LEADER_RETRY_MS;
   return Math.min(2_000, 300 * 2 ** Math.max(0, attempt - 1));
 }
 

@@ -1,15 +1,24 @@
 import type { Producer } from '@platformatic/kafka';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { OutgoingMessage } from './bus-message.interface.js';
 import type { KafkaBusOptions } from './kafka-bus.options.js';
 import { keyBuffer, toBuffer } from './message-codec.js';
 import type { PlatformaticConnection } from './platformatic-client-options.js';
 import { protocolErrorIds } from './platformatic-failure-classifier.js';
 import type { PlatformaticKafkaModule } from './platformatic-loader.js';
+import { backoffDelay, type BackoffRange } from './redelivery-backoff.js';
 
 type Data = string | Buffer | null;
 export type BusProducer = Producer<Data, Data, string, string>;
 
 const TOO_LARGE = ['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE'];
+/**
+ * A failed send is made again on fresh metadata, with this backoff, while it failed less than
+ * this long ago: the client's own retries go to the leader it first picked, so a dead leader
+ * fails them all, and the new one is known once the controller fenced the old (seconds).
+ */
+const RESEND_BUDGET_MS = 8_000;
+const RESEND: BackoffRange = { initialMs: 100, maxMs: 500 };
 
 /**
  * The bus's producer on @platformatic/kafka: keys and values go out as the exact bytes (a
@@ -53,8 +62,8 @@ const lastSend = new WeakMap<BusProducer, Promise<void>>();
 /**
  * Sends `messages` to `topic`, acknowledged by every in-sync replica. The client retries a
  * request on the leader it first picked, so a leader that died fails all its retries: then
- * the send is made once more on fresh metadata, which names the new leader (the partitions
- * that were written may get their messages twice; nothing is lost).
+ * the send is made again on fresh metadata until it names the new leader (`RESEND_BUDGET_MS`;
+ * the partitions that were written may get their messages twice; nothing is lost).
  *
  * After a failed send an idempotent producer first takes a new producer id. The client
  * advances a partition's sequence numbers only for the requests that wholly succeeded, so a
@@ -92,19 +101,18 @@ async function sendRenewing(
   messages: readonly OutgoingMessage[],
   idempotent: boolean,
 ): Promise<void> {
-  if (stale.has(producer)) await renew(producer);
-  try {
-    await sendOnce(producer, topic, messages);
-  } catch (error) {
-    if (isTooLarge(error)) throw error;
-    if (idempotent) stale.add(producer);
-    producer.clearMetadata();
-    if (idempotent) await renew(producer);
+  const deadline = Date.now() + RESEND_BUDGET_MS;
+  for (let attempt = 1; ; attempt++) {
     try {
+      if (stale.has(producer)) await renew(producer);
       await sendOnce(producer, topic, messages);
-    } catch (again) {
+      return;
+    } catch (error) {
+      if (isTooLarge(error)) throw error;
       if (idempotent) stale.add(producer);
-      throw again;
+      producer.clearMetadata();
+      if (attempt > 1 && (Date.now() >= deadline || !canRetry(error))) throw error;
+      await sleep(backoffDelay(attempt, RESEND));
     }
   }
 }
@@ -129,6 +137,12 @@ async function sendOnce(
       ...(message.headers === undefined ? {} : { headers: message.headers }),
     })),
   });
+}
+
+/** Whether the client marks every error of `error`'s chain as worth a retry. */
+function canRetry(error: unknown): boolean {
+  const chain = error as { findBy?: (name: string, value: unknown) => unknown } | null;
+  return !chain?.findBy?.('canRetry', false);
 }
 
 /** Whether a send failed because a message (or the batch) is larger than the broker accepts. */
